@@ -1,11 +1,36 @@
 package dev.framepipe.cli;
 
-/** Entry point of the framepipe jar; subcommands are added as the service grows. */
+import java.util.Arrays;
+
+/**
+ * Entry point of the framepipe jar: {@code serve}, {@code client}. Exit codes: 0 success,
+ * 1 runtime failure, 2 bad command line or configuration.
+ */
 public final class Main {
+
     private Main() {
     }
 
     public static void main(String[] args) {
-        System.out.println("framepipe");
+        // One line per record, before the first logger exists.
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        String command = args.length == 0 ? "help" : args[0];
+        String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+        int status = switch (command) {
+            case "serve" -> ServeCommand.run(rest);
+            case "client" -> ClientCommand.run(rest);
+            case "help", "-h", "--help" -> {
+                System.out.println("""
+                        usage: framepipe <command> [options]
+                          serve    run the service (framepipe serve --help for its settings)
+                          client   send one request and print the answer (framepipe client --help)""");
+                yield 0;
+            }
+            default -> {
+                System.err.println("framepipe: unknown command '" + command + "' (try: framepipe help)");
+                yield 2;
+            }
+        };
+        System.exit(status);
     }
 }

@@ -1,0 +1,225 @@
+package dev.framepipe.config;
+
+import dev.framepipe.config.FramepipeConfig.AllocatorKind;
+import dev.framepipe.config.FramepipeConfig.Transport;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Reads settings from, in rising precedence: the defaults, the YAML file, the environment
+ * ({@code FRAMEPIPE_*}), and command-line flags. Every value is validated; a bad one is
+ * rejected with a message that names the setting and where its value came from.
+ */
+public final class ConfigLoader {
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * @param file  the YAML file, or null for none
+     * @param env   the environment (System.getenv())
+     * @param flags settings given on the command line, by key
+     */
+    public static FramepipeConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+        Map<Setting, String> values = new EnumMap<>(Setting.class);
+        Map<Setting, String> sources = new EnumMap<>(Setting.class);
+        if (file != null) {
+            for (Map.Entry<String, Object> e : readYaml(file).entrySet()) {
+                Setting s = Setting.byKey(e.getKey());
+                if (s == null) {
+                    throw new ConfigException("unknown setting '" + e.getKey() + "' in " + file);
+                }
+                if (e.getValue() == null) {
+                    throw new ConfigException("setting '" + s.key() + "' in " + file + " has no value");
+                }
+                values.put(s, String.valueOf(e.getValue()));
+                sources.put(s, "file " + file);
+            }
+        }
+        for (Setting s : Setting.values()) {
+            String v = env.get(s.envName());
+            if (v != null) {
+                values.put(s, v);
+                sources.put(s, "environment variable " + s.envName());
+            }
+        }
+        for (Map.Entry<String, String> e : flags.entrySet()) {
+            Setting s = Setting.byKey(e.getKey());
+            if (s == null) {
+                throw new ConfigException("unknown setting '--" + e.getKey() + "'");
+            }
+            values.put(s, e.getValue());
+            sources.put(s, "flag --" + s.key());
+        }
+        return build(values, sources);
+    }
+
+    /** Builds a configuration from explicit values; settings not given take their defaults. */
+    public static FramepipeConfig fromValues(Map<Setting, String> values) {
+        Map<Setting, String> copy = new EnumMap<>(Setting.class);
+        copy.putAll(values);
+        return build(copy, new EnumMap<>(Setting.class));
+    }
+
+    private static Map<String, Object> readYaml(Path file) {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+            if (doc == null) {
+                return Map.of();
+            }
+            if (!(doc instanceof Map<?, ?> map)) {
+                throw new ConfigException("configuration file " + file + " is not a mapping of settings");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) map;
+            return m;
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+        } catch (org.yaml.snakeyaml.error.YAMLException e) {
+            throw new ConfigException("configuration file " + file + " is not valid YAML: " + e.getMessage(), e);
+        }
+    }
+
+    private static FramepipeConfig build(Map<Setting, String> values, Map<Setting, String> sources) {
+        Values r = new Values(values, sources);
+        String bind = r.string(Setting.BIND_ADDRESS);
+        int framePort = r.intIn(Setting.FRAME_PORT, 0, 65535);
+        int httpPort = r.intIn(Setting.HTTP_PORT, 0, 65535);
+        int ioThreads = r.intIn(Setting.IO_THREADS, 0, 256);
+        int workers = r.intIn(Setting.WORKER_PARALLELISM, 0, 32767);
+        int ring = r.intIn(Setting.RING_CAPACITY, 2, 1 << 20);
+        if (Integer.bitCount(ring) != 1) {
+            throw r.bad(Setting.RING_CAPACITY, "must be a power of two");
+        }
+        int maxFrame = (int) r.sizeIn(Setting.MAX_FRAME_BYTES, 12, 1L << 30);
+        int maxInFlight = r.intIn(Setting.MAX_IN_FLIGHT, 1, 1 << 20);
+        int maxConnections = r.intIn(Setting.MAX_CONNECTIONS, 1, 1 << 24);
+        Duration idle = r.duration(Setting.IDLE_TIMEOUT);
+        Duration drain = r.duration(Setting.DRAIN_TIMEOUT);
+        Duration linger = r.duration(Setting.CLOSE_LINGER);
+        Transport transport = r.choice(Setting.TRANSPORT, Transport.class);
+        AllocatorKind allocator = r.choice(Setting.ALLOCATOR, AllocatorKind.class);
+        int high = (int) r.sizeIn(Setting.WRITE_BUFFER_HIGH_WATER, 1, 1L << 30);
+        int low = (int) r.sizeIn(Setting.WRITE_BUFFER_LOW_WATER, 0, 1L << 30);
+        if (low > high) {
+            throw r.bad(Setting.WRITE_BUFFER_LOW_WATER, "must not exceed write-buffer-high-water (" + high + ")");
+        }
+        int threshold = r.intIn(Setting.PARALLEL_THRESHOLD_FLOATS, 1024, Integer.MAX_VALUE);
+        return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
+                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold);
+    }
+
+    /** Parses one setting's value, with messages that name it. */
+    private record Values(Map<Setting, String> values, Map<Setting, String> sources) {
+
+        String raw(Setting s) {
+            String v = values.get(s);
+            return (v == null ? s.defaultValue() : v).trim();
+        }
+
+        ConfigException bad(Setting s, String why) {
+            String from = sources.getOrDefault(s, "default");
+            return new ConfigException("setting '" + s.key() + "' = '" + raw(s) + "' (from " + from + "): " + why);
+        }
+
+        String string(Setting s) {
+            String v = raw(s);
+            if (v.isEmpty()) {
+                throw bad(s, "must not be empty");
+            }
+            return v;
+        }
+
+        int intIn(Setting s, int min, int max) {
+            long v;
+            try {
+                v = Long.parseLong(raw(s));
+            } catch (NumberFormatException e) {
+                throw bad(s, "must be a whole number");
+            }
+            if (v < min || v > max) {
+                throw bad(s, "must be between " + min + " and " + max);
+            }
+            return (int) v;
+        }
+
+        long sizeIn(Setting s, long min, long max) {
+            Matcher m = SIZE.matcher(raw(s));
+            if (!m.matches()) {
+                throw bad(s, "must be a byte size such as 1048576, 512KiB or 16MiB");
+            }
+            long n;
+            try {
+                n = Long.parseLong(m.group(1));
+            } catch (NumberFormatException e) {
+                throw bad(s, "is too large");
+            }
+            String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+            long mult = switch (unit) {
+                case "kib", "k" -> 1L << 10;
+                case "mib", "m" -> 1L << 20;
+                case "gib", "g" -> 1L << 30;
+                case "kb" -> 1_000L;
+                case "mb" -> 1_000_000L;
+                case "gb" -> 1_000_000_000L;
+                default -> 1L;
+            };
+            if (n > max / mult || n * mult < min || n * mult > max) {
+                throw bad(s, "must be between " + min + " and " + max + " bytes");
+            }
+            return n * mult;
+        }
+
+        Duration duration(Setting s) {
+            Matcher m = DURATION.matcher(raw(s));
+            if (!m.matches()) {
+                throw bad(s, "must be a duration such as 30s, 500ms, 5m or 1h");
+            }
+            long n;
+            try {
+                n = Long.parseLong(m.group(1));
+            } catch (NumberFormatException e) {
+                throw bad(s, "is too large");
+            }
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            if (n > 1_000_000_000L) {
+                throw bad(s, "is too large");
+            }
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofSeconds(n);
+            };
+        }
+
+        <E extends Enum<E>> E choice(Setting s, Class<E> type) {
+            String v = raw(s).toUpperCase(Locale.ROOT);
+            for (E e : type.getEnumConstants()) {
+                if (e.name().equals(v)) {
+                    return e;
+                }
+            }
+            StringBuilder allowed = new StringBuilder();
+            for (E e : type.getEnumConstants()) {
+                allowed.append(allowed.isEmpty() ? "" : ", ").append(e.name().toLowerCase(Locale.ROOT));
+            }
+            throw bad(s, "must be one of " + allowed);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.framepipe.config;
+
+import java.time.Duration;
+
+/** The validated configuration of one server. Build it with {@link ConfigLoader}. */
+public record FramepipeConfig(
+        String bindAddress,
+        int framePort,
+        int httpPort,
+        int ioThreads,
+        int workerParallelism,
+        int ringCapacity,
+        int maxFrameBytes,
+        int maxInFlight,
+        int maxConnections,
+        Duration idleTimeout,
+        Duration drainTimeout,
+        Duration closeLinger,
+        Transport transport,
+        AllocatorKind allocator,
+        int writeBufferHighWater,
+        int writeBufferLowWater,
+        int parallelThresholdFloats) {
+
+    public enum Transport { AUTO, EPOLL, NIO }
+
+    public enum AllocatorKind { POOLED, ADAPTIVE }
+
+    /** The defaults, as {@code config/framepipe.yaml} states them. */
+    public static FramepipeConfig defaults() {
+        return ConfigLoader.fromValues(java.util.Map.of());
+    }
+
+    /** I/O threads after resolving 0 to the number of CPUs. */
+    public int effectiveIoThreads() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Worker threads after resolving 0 to the number of CPUs. */
+    public int effectiveWorkerParallelism() {
+        return workerParallelism > 0 ? workerParallelism : Runtime.getRuntime().availableProcessors();
+    }
+}

@@ -1,0 +1,65 @@
+package dev.framepipe.config;
+
+import java.util.Locale;
+
+/**
+ * Every setting of the service: its key (in the YAML file and as {@code --key} flag), its
+ * environment variable, its default, and a one-line description. {@code config/framepipe.yaml}
+ * lists the same settings with the same defaults (a test keeps the two in step).
+ */
+public enum Setting {
+    BIND_ADDRESS("bind-address", "0.0.0.0", "address both ports listen on"),
+    FRAME_PORT("frame-port", "7070", "TCP port of the frame protocol (0 = any free port)"),
+    HTTP_PORT("http-port", "9464", "HTTP port of /metrics and /health (0 = any free port)"),
+    IO_THREADS("io-threads", "0", "Netty I/O threads, one ring each (0 = number of CPUs)"),
+    WORKER_PARALLELISM("worker-parallelism", "0", "ForkJoinPool worker threads (0 = number of CPUs)"),
+    RING_CAPACITY("ring-capacity", "1024", "slots in each I/O thread's SPSC ring (power of two)"),
+    MAX_FRAME_BYTES("max-frame-bytes", "16MiB", "largest accepted value of a frame's length field"),
+    MAX_IN_FLIGHT("max-in-flight", "1024", "unanswered frames per connection before reading pauses"),
+    MAX_CONNECTIONS("max-connections", "10000", "open frame connections; further ones are closed at once"),
+    IDLE_TIMEOUT("idle-timeout", "5m", "close a connection with no complete frame for this long (0 = never)"),
+    DRAIN_TIMEOUT("drain-timeout", "30s", "longest graceful stop on SIGTERM before connections are cut"),
+    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released"),
+    TRANSPORT("transport", "auto", "auto (epoll where available), epoll or nio"),
+    ALLOCATOR("allocator", "pooled", "pooled (PooledByteBufAllocator) or adaptive (Netty 4.2's default)"),
+    WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
+    WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
+    PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool");
+
+    private final String key;
+    private final String defaultValue;
+    private final String description;
+
+    Setting(String key, String defaultValue, String description) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    /** Name in the YAML file and, prefixed with {@code --}, on the command line. */
+    public String key() {
+        return key;
+    }
+
+    /** Environment variable: {@code FRAMEPIPE_} and the key in upper snake case. */
+    public String envName() {
+        return "FRAMEPIPE_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public static Setting byKey(String key) {
+        for (Setting s : values()) {
+            if (s.key.equals(key)) {
+                return s;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.framepipe.pipeline;
+
+import dev.framepipe.protocol.ErrorCode;
+import dev.framepipe.protocol.OpType;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.Recycler;
+
+/**
+ * One request on its way through the pipeline, from the decoder to the answer on the socket.
+ * Instances are pooled: taken on the I/O thread when a frame is decoded, handed through the
+ * request ring to a worker, back through the completion ring, and recycled on the I/O thread
+ * after the answer is written. The rings' release/acquire hand-offs publish the plain fields
+ * from one side to the other.
+ *
+ * <p>Buffer ownership: {@link #request} (a retained slice of the whole frame, length field
+ * first) is owned by the frame until the worker either releases it or moves it to
+ * {@link #response} (answers written over the request's own memory). {@link #response} is
+ * owned by the frame until the I/O thread writes it to the channel or releases it.
+ */
+public final class Frame {
+
+    private static final Recycler<Frame> RECYCLER = new Recycler<>() {
+        @Override
+        protected Frame newObject(Handle<Frame> handle) {
+            return new Frame(handle);
+        }
+    };
+
+    private final Recycler.Handle<Frame> handle;
+
+    /** Who gets the answer (the connection); set by the I/O thread. */
+    public FrameOwner owner;
+    /** The whole request frame, length field first; null for a header-level failure. */
+    public ByteBuf request;
+    public int kind;
+    public int op;
+    public long id;
+    public OpType type;
+    /** System.nanoTime() when the frame was decoded. */
+    public long startNanos;
+    /** A failure found by the decoder (version, length); answered as is, then the connection closes. */
+    public ErrorCode decodeError;
+    public String decodeMessage;
+
+    /** The answer, set by the worker. */
+    public ByteBuf response;
+    /** The error answered, or null when the answer is a result. */
+    public ErrorCode error;
+    /** Whether the connection closes once this answer is flushed. */
+    public boolean closeAfter;
+    /** How a transform made its answer; null for other ops. */
+    public TransformPath path;
+
+    private Frame(Recycler.Handle<Frame> handle) {
+        this.handle = handle;
+    }
+
+    /** Takes a frame from the pool; I/O thread. */
+    public static Frame take(FrameOwner owner, ByteBuf request, int kind, int op, long id, OpType type, long startNanos) {
+        Frame f = RECYCLER.get();
+        f.owner = owner;
+        f.request = request;
+        f.kind = kind;
+        f.op = op;
+        f.id = id;
+        f.type = type;
+        f.startNanos = startNanos;
+        return f;
+    }
+
+    /** Releases whatever buffers the frame still owns. */
+    public void releaseBuffers() {
+        if (request != null) {
+            request.release();
+            request = null;
+        }
+        if (response != null) {
+            response.release();
+            response = null;
+        }
+    }
+
+    /** Returns the frame to the pool; it must own no buffer any more. I/O thread. */
+    public void recycle() {
+        owner = null;
+        request = null;
+        response = null;
+        type = null;
+        decodeError = null;
+        decodeMessage = null;
+        error = null;
+        closeAfter = false;
+        path = null;
+        handle.recycle(this);
+    }
+}

@@ -1,0 +1,215 @@
+package dev.framepipe.pipeline;
+
+import static dev.framepipe.protocol.FrameDescriptor.*;
+
+import dev.framepipe.kernel.CountResult;
+import dev.framepipe.kernel.FloatKernels;
+import dev.framepipe.kernel.ParallelKernels;
+import dev.framepipe.kernel.StatsAccumulator;
+import dev.framepipe.kernel.TextKernels;
+import dev.framepipe.protocol.ErrorCode;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Responses;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Runs one frame's operation and sets its answer. Called by one lane's drain task at a time,
+ * so the scratch state here is reused without locks. Never throws: a bug becomes an INTERNAL
+ * error answer and the connection stays open.
+ *
+ * <p>Answers reuse the request's memory wherever the protocol allows: PING and unchanged
+ * text are the request itself with the response kind; SCALE and same-length case mapping are
+ * written over the request's payload; only STATS, COUNT, errors and length-changing case
+ * mapping take a new pooled buffer.
+ */
+public final class FrameProcessor {
+
+    private static final System.Logger LOG = System.getLogger(FrameProcessor.class.getName());
+
+    private final FloatKernels floats;
+    private final TextKernels text;
+    private final ByteBufAllocator alloc;
+    private final ForkJoinPool pool;
+    private final int parallelThresholdFloats;
+    private final StatsAccumulator stats = new StatsAccumulator();
+    private final CountResult counts = new CountResult();
+
+    public FrameProcessor(FloatKernels floats, TextKernels text, ByteBufAllocator alloc,
+                          ForkJoinPool pool, int parallelThresholdFloats) {
+        this.floats = floats;
+        this.text = text;
+        this.alloc = alloc;
+        this.pool = pool;
+        this.parallelThresholdFloats = parallelThresholdFloats;
+    }
+
+    public void process(Frame f) {
+        try {
+            if (f.decodeError != null) {
+                fail(f, f.decodeError, f.decodeMessage);
+                f.closeAfter = true;
+                return;
+            }
+            switch (f.type) {
+                case STATS -> stats(f);
+                case SCALE -> scale(f);
+                case UPPER -> caseMap(f, true);
+                case LOWER -> caseMap(f, false);
+                case COUNT -> count(f);
+                case PING -> echo(f);
+                case FLOATS_UNKNOWN, TEXT_UNKNOWN, PING_UNKNOWN ->
+                        fail(f, ErrorCode.UNKNOWN_OP, "op " + f.op + " is not defined for kind " + f.kind);
+                case OTHER -> fail(f, ErrorCode.UNKNOWN_KIND, "kind " + f.kind + " is not defined");
+            }
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "frame kind=" + f.kind + " op=" + f.op + " id=" + f.id + " failed", t);
+            if (f.response != null && f.response != f.request) {
+                f.response.release();
+            }
+            f.response = null;
+            fail(f, ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName());
+        }
+    }
+
+    private void stats(Frame f) {
+        ByteBuf req = f.request;
+        int start = req.readerIndex();
+        int payload = req.readableBytes() - HEADER_LENGTH;
+        if ((payload & 3) != 0) {
+            fail(f, ErrorCode.MALFORMED, "STATS payload of " + payload + " bytes is not a whole number of float32");
+            return;
+        }
+        int n = payload >>> 2;
+        int at = start + PAYLOAD_OFFSET;
+        MemorySegment seg = MemoryViews.segment(req, at, payload);
+        long off = MemoryViews.offset(req, at);
+        StatsAccumulator acc = stats;
+        acc.reset();
+        if (n > parallelThresholdFloats) {
+            ParallelKernels.stats(floats, pool, seg, off, n, parallelThresholdFloats, acc);
+        } else {
+            floats.stats(seg, off, n, acc);
+        }
+        f.response = Responses.stats(alloc, f.op, f.id,
+                acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
+        release(f);
+    }
+
+    private void scale(Frame f) {
+        ByteBuf req = f.request;
+        int start = req.readerIndex();
+        int payload = req.readableBytes() - HEADER_LENGTH;
+        if (payload < SCALE_VALUES_OFFSET || ((payload - SCALE_VALUES_OFFSET) & 3) != 0) {
+            fail(f, ErrorCode.MALFORMED, "SCALE payload of " + payload
+                    + " bytes is not a, b and a whole number of float32");
+            return;
+        }
+        int at = start + PAYLOAD_OFFSET;
+        float a = req.getFloatLE(at + SCALE_A_OFFSET);
+        float b = req.getFloatLE(at + SCALE_B_OFFSET);
+        int values = at + SCALE_VALUES_OFFSET;
+        int n = (payload - SCALE_VALUES_OFFSET) >>> 2;
+        MemorySegment seg = MemoryViews.segment(req, values, n << 2);
+        long off = MemoryViews.offset(req, values);
+        if (n > parallelThresholdFloats) {
+            ParallelKernels.scale(floats, pool, seg, off, n, a, b, parallelThresholdFloats);
+        } else {
+            floats.scale(seg, off, n, a, b);
+        }
+        // The answer is the request's memory: a new header over a and b, then the scaled values.
+        int answer = start + SCALE_VALUES_OFFSET;
+        putHeader(req, answer, n << 2, Kinds.FLOATS | RESPONSE_BIT, f.op, f.id);
+        req.readerIndex(answer);
+        f.response = req;
+        f.request = null;
+        f.path = TransformPath.IN_PLACE;
+    }
+
+    private boolean validUtf8(Frame f, MemorySegment seg, long off, int payload) {
+        long bad = text.validateUtf8(seg, off, payload);
+        if (bad >= 0) {
+            fail(f, ErrorCode.INVALID_UTF8, "payload is not well-formed UTF-8 (byte " + bad + ")");
+            return false;
+        }
+        return true;
+    }
+
+    private void caseMap(Frame f, boolean upper) {
+        ByteBuf req = f.request;
+        int start = req.readerIndex();
+        int payload = req.readableBytes() - HEADER_LENGTH;
+        int at = start + PAYLOAD_OFFSET;
+        MemorySegment seg = MemoryViews.segment(req, at, payload);
+        long off = MemoryViews.offset(req, at);
+        if (!validUtf8(f, seg, off, payload)) {
+            return;
+        }
+        long result = text.caseMapInPlace(seg, off, payload, upper);
+        if (result == TextKernels.UNCHANGED || result == TextKernels.IN_PLACE) {
+            req.setByte(start + KIND_OFFSET, Kinds.TEXT | RESPONSE_BIT);
+            f.response = req;
+            f.request = null;
+            f.path = result == TextKernels.UNCHANGED ? TransformPath.BORROWED : TransformPath.IN_PLACE;
+            return;
+        }
+        int length = Math.toIntExact(result);
+        ByteBuf out = alloc.directBuffer(HEADER_LENGTH + length);
+        try {
+            writeHeader(out, length, Kinds.TEXT | RESPONSE_BIT, f.op, f.id);
+            int dst = out.writerIndex();
+            out.ensureWritable(length);
+            long written = text.caseMapTo(seg, off, payload, upper,
+                    MemoryViews.segment(out, dst, length), MemoryViews.offset(out, dst));
+            if (written != length) {
+                throw new IllegalStateException("case mapping wrote " + written + " bytes, expected " + length);
+            }
+            out.writerIndex(dst + length);
+        } catch (RuntimeException | Error e) {
+            out.release();
+            throw e;
+        }
+        f.response = out;
+        f.path = TransformPath.COPIED;
+        release(f);
+    }
+
+    private void count(Frame f) {
+        ByteBuf req = f.request;
+        int start = req.readerIndex();
+        int payload = req.readableBytes() - HEADER_LENGTH;
+        int at = start + PAYLOAD_OFFSET;
+        MemorySegment seg = MemoryViews.segment(req, at, payload);
+        long off = MemoryViews.offset(req, at);
+        if (!validUtf8(f, seg, off, payload)) {
+            return;
+        }
+        CountResult c = counts;
+        c.clear();
+        text.count(seg, off, payload, c);
+        f.response = Responses.count(alloc, f.op, f.id, c.bytes, c.codePoints, c.words, c.lines);
+        release(f);
+    }
+
+    private static void echo(Frame f) {
+        ByteBuf req = f.request;
+        req.setByte(req.readerIndex() + KIND_OFFSET, Kinds.PING | RESPONSE_BIT);
+        f.response = req;
+        f.request = null;
+    }
+
+    private void fail(Frame f, ErrorCode code, String message) {
+        release(f);
+        f.error = code;
+        f.response = Responses.error(alloc, f.op, f.id, code, message);
+    }
+
+    private static void release(Frame f) {
+        if (f.request != null) {
+            f.request.release();
+            f.request = null;
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package dev.framepipe.pipeline;
+
+import dev.framepipe.ring.RingConsumer;
+import dev.framepipe.ring.SpscRing;
+import io.netty.channel.EventLoop;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * The path of frames between one I/O thread and the workers: a request ring (the I/O thread
+ * produces, a drain task on the ForkJoinPool consumes and processes), and a completion ring
+ * going back (the drain task produces, a write-back task on the I/O thread consumes, writes
+ * the answers and flushes each connection once per batch).
+ *
+ * <p>Bounds: the I/O thread admits a frame only while fewer than {@link #capacity()} frames of
+ * this lane are unanswered ({@link #inFlight}, touched by the I/O thread alone), so neither
+ * ring can ever be full; a connection that finds the lane full stops reading until answers
+ * drain ({@link #waitForRoom}).
+ */
+public final class Lane implements RingConsumer.BatchHandler<Frame> {
+
+    private static final VarHandle WRITE_BACK_SCHEDULED;
+
+    static {
+        try {
+            WRITE_BACK_SCHEDULED = MethodHandles.lookup().findVarHandle(Lane.class, "writeBackScheduled", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int index;
+    private final EventLoop loop;
+    private final FrameProcessor processor;
+    private final RingConsumer<Frame> requests;
+    private final SpscRing<Frame> completions;
+    private final int capacity;
+    /** Resume reading paused connections once this many slots are free again. */
+    private final int resumeThreshold;
+    private final Runnable writeBack = this::writeBack;
+
+    // I/O thread only.
+    private int inFlight;
+    private final ArrayList<FrameOwner> batchOwners = new ArrayList<>();
+    private final ArrayList<Runnable> waitingForRoom = new ArrayList<>();
+
+    /**
+     * 1 while a write-back task is queued on the I/O thread or about to run. Set by the worker
+     * with a CAS after it published completions; cleared by the write-back task before it polls
+     * (a full fence orders the clear before the polls, and the worker's CAS orders its
+     * completion stores before its read of the flag), so a completion is never left unseen.
+     */
+    @SuppressWarnings("unused")
+    private volatile int writeBackScheduled;
+
+    public Lane(int index, EventLoop loop, ForkJoinPool pool, FrameProcessor processor, int capacity) {
+        this.index = index;
+        this.loop = loop;
+        this.processor = processor;
+        this.capacity = capacity;
+        this.resumeThreshold = Math.max(1, capacity / 4);
+        this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, this, Math.min(capacity, 256));
+        this.completions = new SpscRing<>(capacity);
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Frames waiting in the request ring (approximate; any thread). */
+    public int occupancy() {
+        return requests.ring().size();
+    }
+
+    /** Whether another frame can be admitted now. I/O thread. */
+    public boolean hasRoom() {
+        return inFlight < capacity;
+    }
+
+    /**
+     * Hands a frame to the workers. The caller checked {@link #hasRoom()}. I/O thread.
+     */
+    public void submit(Frame frame) {
+        inFlight++;
+        if (!requests.offer(frame)) {
+            // Impossible while inFlight bounds the ring; failing loudly beats losing a frame.
+            inFlight--;
+            throw new IllegalStateException("request ring full with " + inFlight + " frames in flight");
+        }
+    }
+
+    /** Runs {@code resume} on the I/O thread once the lane has room again. I/O thread. */
+    public void waitForRoom(Runnable resume) {
+        waitingForRoom.add(resume);
+    }
+
+    // ---- worker side (one drain at a time, serialised by RingConsumer) ----
+
+    @Override
+    public void onElement(Frame frame) {
+        processor.process(frame);
+        if (!completions.offer(frame)) {
+            throw new IllegalStateException("completion ring full"); // bounded by inFlight, cannot happen
+        }
+    }
+
+    @Override
+    public void onBatchEnd() {
+        VarHandle.fullFence(); // completions published before the flag is read
+        if ((int) WRITE_BACK_SCHEDULED.getVolatile(this) == 0
+                && WRITE_BACK_SCHEDULED.compareAndSet(this, 0, 1)) {
+            loop.execute(writeBack);
+        }
+    }
+
+    // ---- I/O thread: answers out ----
+
+    private void writeBack() {
+        WRITE_BACK_SCHEDULED.setVolatile(this, 0);
+        VarHandle.fullFence(); // the clear is visible before we look at the ring
+        Frame frame;
+        while ((frame = completions.poll()) != null) {
+            inFlight--;
+            FrameOwner owner = frame.owner;
+            if (!owner.inBatch) {
+                owner.inBatch = true;
+                batchOwners.add(owner);
+            }
+            owner.complete(frame);
+        }
+        for (int i = 0, n = batchOwners.size(); i < n; i++) {
+            FrameOwner owner = batchOwners.get(i);
+            owner.inBatch = false;
+            owner.endOfBatch();
+        }
+        batchOwners.clear();
+        if (!waitingForRoom.isEmpty() && capacity - inFlight >= resumeThreshold) {
+            // A resumed connection that fills the lane again re-registers at the end of the
+            // list, past n; only the entries actually run are removed.
+            int n = waitingForRoom.size();
+            int run = 0;
+            while (run < n && hasRoom()) {
+                waitingForRoom.get(run++).run();
+            }
+            waitingForRoom.subList(0, run).clear();
+        }
+    }
+}

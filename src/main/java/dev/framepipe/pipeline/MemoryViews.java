@@ -1,0 +1,41 @@
+package dev.framepipe.pipeline;
+
+import io.netty.buffer.ByteBuf;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Sees a ByteBuf's bytes as a {@link MemorySegment} plus offset, without copying and, for
+ * direct buffers, without allocating: one segment spans the whole address space and a frame
+ * is addressed by its native address. (The kernels bound every access by the frame's own
+ * length, which the decoder has checked against the buffer.)
+ */
+public final class MemoryViews {
+
+    /** All of native memory; requires --enable-native-access for the restricted reinterpret. */
+    public static final MemorySegment NATIVE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    private MemoryViews() {
+    }
+
+    /** The segment holding {@code length} bytes at {@code index} of {@code buf}. */
+    public static MemorySegment segment(ByteBuf buf, int index, int length) {
+        if (buf.hasMemoryAddress()) {
+            return NATIVE;
+        }
+        if (buf.hasArray()) {
+            return MemorySegment.ofArray(buf.array());
+        }
+        return MemorySegment.ofBuffer(buf.nioBuffer(index, length));
+    }
+
+    /** The offset in {@link #segment} of byte {@code index} of {@code buf}. */
+    public static long offset(ByteBuf buf, int index) {
+        if (buf.hasMemoryAddress()) {
+            return buf.memoryAddress() + index;
+        }
+        if (buf.hasArray()) {
+            return buf.arrayOffset() + (long) index;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,355 @@
+package dev.framepipe.server;
+
+import static dev.framepipe.protocol.FrameDescriptor.*;
+
+import dev.framepipe.metrics.FrameMetrics;
+import dev.framepipe.metrics.RingMetrics;
+import dev.framepipe.metrics.TransformMetrics;
+import dev.framepipe.pipeline.Frame;
+import dev.framepipe.pipeline.FrameOwner;
+import dev.framepipe.pipeline.Lane;
+import dev.framepipe.protocol.DecodeFailure;
+import dev.framepipe.protocol.FrameDecoder;
+import dev.framepipe.protocol.OpType;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One frame connection's life after decoding: admits frames into its lane (or pauses reading
+ * when the lane, the connection's in-flight limit or the socket's outbound buffer is full),
+ * writes the answers the lane hands back, and closes the connection the way the protocol
+ * prescribes. Everything here runs on the connection's I/O thread, so its state is plain.
+ *
+ * <p>How it closes (after an error that closes, a drain, or an idle timeout): every earlier
+ * answer is flushed, then the sending side is shut down (FIN), then input is read and
+ * discarded until the client closes or {@code close-linger} passes, and only then is the
+ * socket released; closing with unread input would send a reset that can destroy answers the
+ * client has not read yet.
+ */
+public final class ConnectionHandler extends ChannelDuplexHandler implements FrameDecoder.Gate {
+
+    private static final System.Logger LOG = System.getLogger(ConnectionHandler.class.getName());
+
+    private static final int PAUSE_LANE_FULL = 1;
+    private static final int PAUSE_IN_FLIGHT = 2;
+    private static final int PAUSE_UNWRITABLE = 4;
+
+    private enum State { OPEN, DRAINING, CLOSING, CLOSED }
+
+    private final ConnectionContext shared;
+    private final Lane lane;
+    private final FrameDecoder decoder;
+    private final Owner owner = new Owner();
+    private final Runnable laneHasRoom = this::laneHasRoom;
+    private final Runnable idleCheck = this::idleCheck;
+    private final Runnable lingerExpired = this::lingerExpired;
+
+    private ChannelHandlerContext ctx;
+    private State state = State.OPEN;
+    private int inFlight;
+    private int pauseReasons;
+    private boolean waitingForLane;
+    private boolean closeAfterFlush;
+    private long lastFrameNanos;
+    private ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> lingerTimer;
+
+    public ConnectionHandler(ConnectionContext shared, Lane lane, int maxFrameBytes) {
+        this.shared = shared;
+        this.lane = lane;
+        this.decoder = new FrameDecoder(maxFrameBytes, this);
+    }
+
+    /** The decoder to place before this handler in the channel's pipeline. */
+    public FrameDecoder decoder() {
+        return decoder;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        lastFrameNanos = System.nanoTime();
+        shared.registry().add(this);
+        long idle = shared.config().idleTimeout().toNanos();
+        if (idle > 0) {
+            idleTimer = ctx.executor().schedule(idleCheck, idle, TimeUnit.NANOSECONDS);
+        }
+        if (shared.draining()) {
+            startDrain(); // accepted just as the drain began
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        state = State.CLOSED;
+        cancelTimers();
+        shared.registry().remove(this);
+        ctx.fireChannelInactive();
+    }
+
+    // ---- frames in ----
+
+    @Override
+    public boolean admitting() {
+        if (state == State.CLOSING || state == State.CLOSED) {
+            return false;
+        }
+        if (pauseReasons != 0) {
+            return false;
+        }
+        if (inFlight >= shared.config().maxInFlight()) {
+            pause(PAUSE_IN_FLIGHT);
+            return false;
+        }
+        if (!lane.hasRoom()) {
+            pause(PAUSE_LANE_FULL);
+            if (!waitingForLane) {
+                waitingForLane = true;
+                lane.waitForRoom(laneHasRoom);
+            }
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        long now = System.nanoTime();
+        Frame frame;
+        if (msg instanceof ByteBuf buf) {
+            int start = buf.readerIndex();
+            int kind = kind(buf, start);
+            int op = op(buf, start);
+            OpType type = OpType.of(kind, op);
+            frame = Frame.take(owner, buf, kind, op, id(buf, start), type, now);
+        } else if (msg instanceof DecodeFailure failure) {
+            frame = Frame.take(owner, null, 0, failure.op(), failure.id(), OpType.OTHER, now);
+            frame.decodeError = failure.code();
+            frame.decodeMessage = failure.message();
+        } else {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        shared.frameMetrics().received(frame.type);
+        lastFrameNanos = now;
+        inFlight++;
+        lane.submit(frame);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            if (state == State.CLOSING) {
+                ctx.close(); // the client finished too: nothing unread is left to cause a reset
+            } else {
+                finishIfDone();
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            resume(PAUSE_UNWRITABLE);
+        } else if ((pauseReasons & PAUSE_UNWRITABLE) == 0 && state != State.CLOSING) {
+            pause(PAUSE_UNWRITABLE);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            LOG.log(System.Logger.Level.DEBUG, "connection " + ctx.channel() + " failed: " + cause);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "connection " + ctx.channel() + " failed", cause);
+        }
+        ctx.close();
+    }
+
+    // ---- back-pressure ----
+
+    private void pause(int reason) {
+        if (pauseReasons == 0) {
+            ctx.channel().config().setAutoRead(false);
+        }
+        if ((pauseReasons & reason) == 0) {
+            pauseReasons |= reason;
+            RingMetrics rings = shared.ringMetrics();
+            if (reason == PAUSE_LANE_FULL) {
+                rings.pausedRingFull();
+            } else if (reason == PAUSE_UNWRITABLE) {
+                rings.pausedUnwritable();
+            }
+        }
+    }
+
+    private void resume(int reason) {
+        if ((pauseReasons & reason) == 0) {
+            return;
+        }
+        pauseReasons &= ~reason;
+        if (pauseReasons == 0 && (state == State.OPEN || state == State.DRAINING)) {
+            decoder.resume(); // frames already buffered first; this may pause again
+            if (pauseReasons == 0 && state != State.CLOSING && state != State.CLOSED) {
+                ctx.channel().config().setAutoRead(true);
+            }
+            finishIfDone();
+        }
+    }
+
+    private void laneHasRoom() {
+        waitingForLane = false;
+        if (state != State.CLOSED) {
+            resume(PAUSE_LANE_FULL);
+        }
+    }
+
+    // ---- answers out ----
+
+    /** The pipeline's view of this connection: takes answers on the I/O thread. */
+    private final class Owner extends FrameOwner {
+        @Override
+        protected void complete(Frame frame) {
+            inFlight--;
+            ByteBuf response = frame.response;
+            frame.response = null;
+            if (frame.path != null) {
+                shared.transformMetrics().record(frame.path);
+            }
+            if (state != State.CLOSED && response != null) {
+                shared.frameMetrics().completed(frame.type, frame.error, System.nanoTime() - frame.startNanos);
+                ctx.write(response, ctx.voidPromise());
+                if (frame.closeAfter) {
+                    closeAfterFlush = true;
+                }
+            } else if (response != null) {
+                response.release(); // the client is gone; the answer has nowhere to go
+            }
+            frame.releaseBuffers();
+            frame.recycle();
+        }
+
+        @Override
+        protected void endOfBatch() {
+            if (state == State.CLOSED) {
+                return;
+            }
+            ctx.flush();
+            if (closeAfterFlush) {
+                beginClose();
+                return;
+            }
+            if ((pauseReasons & PAUSE_IN_FLIGHT) != 0 && inFlight <= shared.config().maxInFlight() / 2) {
+                resume(PAUSE_IN_FLIGHT);
+            }
+            finishIfDone();
+        }
+    }
+
+    // ---- drain, idle, close ----
+
+    /** The server is draining: answer what was read, decline the rest, close. I/O thread. */
+    void startDrain() {
+        if (state != State.OPEN) {
+            return;
+        }
+        state = State.DRAINING;
+        decoder.decline();
+        finishIfDone();
+    }
+
+    /** Closes once nothing is owed: input ended or draining, no frame in flight or buffered. */
+    private void finishIfDone() {
+        if (state == State.CLOSING || state == State.CLOSED || inFlight > 0 || decoder.hasBufferedBytes()) {
+            return;
+        }
+        if (state == State.DRAINING || decoder.inputClosed()) {
+            beginClose();
+        }
+    }
+
+    private void idleCheck() {
+        idleTimer = null;
+        if (state == State.CLOSED) {
+            return;
+        }
+        long idle = shared.config().idleTimeout().toNanos();
+        long quiet = System.nanoTime() - lastFrameNanos;
+        if (state == State.CLOSING) {
+            ctx.close(); // a closing connection that stays stuck this long (client not reading) is cut
+            return;
+        }
+        if (inFlight == 0 && quiet >= idle) {
+            LOG.log(System.Logger.Level.DEBUG, "closing idle connection " + ctx.channel());
+            beginClose();
+            idleTimer = ctx.executor().schedule(idleCheck, idle, TimeUnit.NANOSECONDS);
+        } else {
+            idleTimer = ctx.executor().schedule(idleCheck, Math.max(idle - quiet, idle / 4), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Flush, FIN, discard input until the client closes or the linger passes, then close. */
+    private void beginClose() {
+        if (state == State.CLOSING || state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSING;
+        decoder.discard();
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (!f.channel().isActive()) {
+                return;
+            }
+            if (decoder.inputClosed()) {
+                f.channel().close();
+                return;
+            }
+            ((DuplexChannel) f.channel()).shutdownOutput().addListener((ChannelFutureListener) g -> {
+                if (g.channel().isActive()) {
+                    g.channel().config().setAutoRead(true); // read (and discard) until the client's FIN
+                    lingerTimer = g.channel().eventLoop().schedule(lingerExpired,
+                            shared.config().closeLinger().toNanos(), TimeUnit.NANOSECONDS);
+                }
+            });
+        });
+    }
+
+    private void lingerExpired() {
+        lingerTimer = null;
+        ctx.close();
+    }
+
+    /** Cuts the connection at once (drain timeout). */
+    void forceClose() {
+        ctx.close();
+    }
+
+    private void cancelTimers() {
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
+        if (lingerTimer != null) {
+            lingerTimer.cancel(false);
+            lingerTimer = null;
+        }
+    }
+
+    io.netty.channel.Channel channel() {
+        return ctx.channel();
+    }
+}

@@ -1,0 +1,32 @@
+package dev.framepipe.server;
+
+import dev.framepipe.config.ConfigException;
+import dev.framepipe.config.FramepipeConfig.Transport;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+
+/** Picks Netty's native epoll transport where it loads, NIO otherwise (or as configured). */
+public record Transports(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannel) {
+
+    public static Transports select(Transport wanted) {
+        boolean epoll = switch (wanted) {
+            case NIO -> false;
+            case EPOLL -> {
+                if (!Epoll.isAvailable()) {
+                    throw new ConfigException("setting 'transport' = 'epoll': native epoll is not available here: "
+                            + Epoll.unavailabilityCause());
+                }
+                yield true;
+            }
+            case AUTO -> Epoll.isAvailable();
+        };
+        return epoll
+                ? new Transports("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class)
+                : new Transports("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
+    }
+}
