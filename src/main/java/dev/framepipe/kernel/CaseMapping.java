@@ -1,0 +1,260 @@
+package dev.framepipe.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * UPPER/LOWER of UTF-8 text with exactly the result of {@code String.toUpperCase/toLowerCase
+ * (Locale.ROOT)}, without decoding to a String.
+ *
+ * <p>Each code point maps through {@link Character#toUpperCase(int)} / {@link
+ * Character#toLowerCase(int)}, which equals the String mapping except for a small set of code
+ * points ("special": one-to-many mappings such as ß → SS, and U+0130 → i̇ for LOWER) and for
+ * the context-dependent final sigma (U+03A3 for LOWER). The special set is computed once, on
+ * first use, by comparing both mappings over every code point, so it follows the running JDK's
+ * Unicode version. A text containing a special code point takes the rare slow path through
+ * {@link String} (the only path that allocates).
+ *
+ * <p>Used by the scalar kernels for everything and by the vector kernels past the first
+ * non-ASCII byte. Positions are absolute byte offsets into the segment.
+ */
+public final class CaseMapping {
+
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+
+    private CaseMapping() {
+    }
+
+    /** Lazily built bit sets of code points whose String mapping is not the simple mapping. */
+    private static final class Special {
+        static final long[] UPPER;
+        static final long[] LOWER;
+
+        static {
+            long[] upper = new long[(Character.MAX_CODE_POINT + 1) >>> 6];
+            long[] lower = new long[upper.length];
+            int maxUpper = 0;
+            int maxLower = 0;
+            for (int cp = 0x80; cp <= Character.MAX_CODE_POINT; cp++) {
+                if (cp == Character.MIN_SURROGATE) {
+                    cp = Character.MAX_SURROGATE; // lone surrogates cannot occur in valid UTF-8
+                    continue;
+                }
+                if (!Character.isDefined(cp)) {
+                    continue; // unassigned: no mapping in either API
+                }
+                String s = Character.toString(cp);
+                if (!s.toUpperCase(Locale.ROOT).equals(Character.toString(Character.toUpperCase(cp)))) {
+                    upper[cp >>> 6] |= 1L << cp;
+                    maxUpper = cp;
+                }
+                if (!s.toLowerCase(Locale.ROOT).equals(Character.toString(Character.toLowerCase(cp)))) {
+                    lower[cp >>> 6] |= 1L << cp;
+                    maxLower = cp;
+                }
+            }
+            // Final sigma: "Σ" alone lowers to σ, but to ς at the end of a word.
+            lower[0x03A3 >>> 6] |= 1L << 0x03A3;
+            maxLower = Math.max(maxLower, 0x03A3);
+            UPPER = Arrays.copyOf(upper, (maxUpper >>> 6) + 1);
+            LOWER = Arrays.copyOf(lower, (maxLower >>> 6) + 1);
+        }
+    }
+
+    /** Builds the special-casing tables now (about 0.1 s) instead of on the first non-ASCII text. */
+    public static void warmUp() {
+        if (Special.UPPER.length == 0) {
+            throw new AssertionError();
+        }
+    }
+
+    /** True when {@code cp} needs the String path (context or one-to-many mapping). */
+    public static boolean isSpecial(int cp, boolean upper) {
+        long[] bits = upper ? Special.UPPER : Special.LOWER;
+        int word = cp >>> 6;
+        return word < bits.length && (bits[word] & 1L << cp) != 0;
+    }
+
+    /** Simple (one-to-one) mapping of a code point; raw ill-formed bytes map to themselves. */
+    static int mapSimple(int cp, boolean upper) {
+        if (cp >= Utf8.RAW) {
+            return cp;
+        }
+        return upper ? Character.toUpperCase(cp) : Character.toLowerCase(cp);
+    }
+
+    static int mapAscii(int b, boolean upper) {
+        return upper ? (b >= 'a' && b <= 'z' ? b - 32 : b) : (b >= 'A' && b <= 'Z' ? b + 32 : b);
+    }
+
+    /**
+     * {@link TextKernels#caseMapInPlace} for {@code [start, end)} when {@code [start, from)}
+     * is already known to map to itself (the vector kernels pass the end of their ASCII
+     * prefix; scalar callers pass {@code from == start}).
+     */
+    public static long caseMapInPlace(MemorySegment seg, long start, long from, long end, boolean upper) {
+        // Pass 1: does anything change, what is the mapped length, any special code point?
+        long outLen = from - start;
+        boolean changed = false;
+        boolean lengthChanges = false;
+        long p = from;
+        while (p < end) {
+            int b = seg.get(BYTE, p);
+            if (b >= 0) {
+                changed |= mapAscii(b, upper) != b;
+                outLen++;
+                p++;
+                continue;
+            }
+            int dec = Utf8.decode(seg, p, end);
+            int cp = dec >>> 3;
+            int n = dec & 7;
+            if (cp < Utf8.RAW && isSpecial(cp, upper)) {
+                return viaString(seg, start, end, upper);
+            }
+            int m = mapSimple(cp, upper);
+            int ml = Utf8.encodedLength(m);
+            changed |= m != cp;
+            lengthChanges |= ml != n;
+            outLen += ml;
+            p += n;
+        }
+        if (!changed) {
+            return TextKernels.UNCHANGED;
+        }
+        if (outLen != end - start) {
+            return outLen;
+        }
+        if (!lengthChanges) {
+            rewriteSameLengths(seg, from, end, upper);
+        } else if (Utf8.validate(seg, from, end) >= 0) {
+            // Only reachable with unvalidated input; the String path cannot write out of bounds.
+            return viaString(seg, start, end, upper);
+        } else {
+            rewriteShifting(seg, from, end, upper);
+        }
+        return TextKernels.IN_PLACE;
+    }
+
+    /** In-place rewrite when every code point keeps its byte length. */
+    private static void rewriteSameLengths(MemorySegment seg, long from, long end, boolean upper) {
+        long p = from;
+        while (p < end) {
+            int b = seg.get(BYTE, p);
+            if (b >= 0) {
+                int m = mapAscii(b, upper);
+                if (m != b) {
+                    seg.set(BYTE, p, (byte) m);
+                }
+                p++;
+                continue;
+            }
+            int dec = Utf8.decode(seg, p, end);
+            int cp = dec >>> 3;
+            int m = mapSimple(cp, upper);
+            if (m != cp) {
+                Utf8.encode(seg, p, m);
+            }
+            p += dec & 7;
+        }
+    }
+
+    /**
+     * In-place rewrite of valid text whose total length is kept although single code points
+     * grow or shrink (e.g. ı → I, Ⱥ → ⱥ). With d = bytes written − bytes read so far, a
+     * code point may be written forwards while d stays ≤ 0; a run where d &gt; 0 would
+     * overwrite unread input, so that run (up to where d comes back to ≤ 0) is written
+     * backwards from its end instead, where it only overwrites bytes already read.
+     */
+    private static void rewriteShifting(MemorySegment seg, long from, long end, boolean upper) {
+        long r = from;
+        long d = 0;
+        while (r < end) {
+            int dec = Utf8.decode(seg, r, end);
+            int n = dec & 7;
+            int m = mapSimple(dec >>> 3, upper);
+            int ml = Utf8.encodedLength(m);
+            if (d + ml - n <= 0) {
+                Utf8.encode(seg, r + d, m);
+                d += ml - n;
+                r += n;
+                continue;
+            }
+            long q = r;
+            long dq = d;
+            do { // find the end of the run where the write position is ahead of the read one
+                int dd = Utf8.decode(seg, q, end);
+                int nn = dd & 7;
+                dq += Utf8.encodedLength(mapSimple(dd >>> 3, upper)) - nn;
+                q += nn;
+            } while (dq > 0);
+            long w = q + dq;
+            long rq = q;
+            while (rq > r) {
+                long ps = Utf8.previousStart(seg, rq, r);
+                int dd = Utf8.decode(seg, ps, rq);
+                int mm = mapSimple(dd >>> 3, upper);
+                w -= Utf8.encodedLength(mm);
+                Utf8.encode(seg, w, mm);
+                rq = ps;
+            }
+            d = dq;
+            r = q;
+        }
+    }
+
+    /**
+     * {@link TextKernels#caseMapTo} for {@code [start, end)}, where {@code [start, from)} is
+     * known to map to itself and has already been copied to {@code dst[dstStart, ...)}.
+     *
+     * @return total bytes written from {@code dstStart}
+     */
+    public static long caseMapTo(MemorySegment src, long start, long from, long end, boolean upper,
+                                 MemorySegment dst, long dstStart) {
+        long w = dstStart + (from - start);
+        long p = from;
+        while (p < end) {
+            int b = src.get(BYTE, p);
+            if (b >= 0) {
+                dst.set(BYTE, w++, (byte) mapAscii(b, upper));
+                p++;
+                continue;
+            }
+            int dec = Utf8.decode(src, p, end);
+            int cp = dec >>> 3;
+            if (cp < Utf8.RAW && isSpecial(cp, upper)) {
+                byte[] mapped = mapViaString(src, start, end, upper);
+                MemorySegment.copy(mapped, 0, dst, BYTE, dstStart, mapped.length);
+                return mapped.length;
+            }
+            w += Utf8.encode(dst, w, mapSimple(cp, upper));
+            p += dec & 7;
+        }
+        return w - dstStart;
+    }
+
+    /** The rare path: decode to a String and let the JDK apply special casing. */
+    private static long viaString(MemorySegment seg, long start, long end, boolean upper) {
+        byte[] mapped = mapViaString(seg, start, end, upper);
+        long length = end - start;
+        if (mapped.length != length) {
+            return mapped.length;
+        }
+        if (MemorySegment.mismatch(MemorySegment.ofArray(mapped), 0, length, seg, start, end) < 0) {
+            return TextKernels.UNCHANGED;
+        }
+        MemorySegment.copy(mapped, 0, seg, BYTE, start, mapped.length);
+        return TextKernels.IN_PLACE;
+    }
+
+    private static byte[] mapViaString(MemorySegment seg, long start, long end, boolean upper) {
+        byte[] bytes = new byte[Math.toIntExact(end - start)];
+        MemorySegment.copy(seg, BYTE, start, bytes, 0, bytes.length);
+        String s = new String(bytes, StandardCharsets.UTF_8);
+        String mapped = upper ? s.toUpperCase(Locale.ROOT) : s.toLowerCase(Locale.ROOT);
+        return mapped.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,245 @@
+package dev.framepipe.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.framepipe.kernel.reference.ReferenceStats;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntFunction;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** STATS and SCALE of every implementation against exact references and the protocol's bounds. */
+class FloatKernelsTest {
+
+    static List<Impls.Named<FloatKernels>> impls() {
+        return Impls.floats();
+    }
+
+    /** Value distributions that stress different parts of STATS. */
+    enum Dist {
+        UNIFORM, LARGE_MEAN_SMALL_SPREAD, MIXED_MAGNITUDES, DENORMALS_AND_ZEROS, CANCELLING, WITH_NAN,
+        WITH_POS_INF, WITH_BOTH_INF, CONSTANT
+    }
+
+    static float[] values(Dist d, int n, Random r) {
+        float[] xs = new float[n];
+        float base = (float) (r.nextDouble() * 2e4 - 1e4);
+        for (int i = 0; i < n; i++) {
+            xs[i] = switch (d) {
+                case UNIFORM, WITH_NAN, WITH_POS_INF, WITH_BOTH_INF -> (float) (r.nextDouble() * 2 - 1);
+                case LARGE_MEAN_SMALL_SPREAD -> 1.0e4f + (float) (r.nextDouble() * 0.01);
+                case MIXED_MAGNITUDES -> (float) ((r.nextBoolean() ? 1 : -1) * Math.pow(10, r.nextDouble() * 60 - 30));
+                case DENORMALS_AND_ZEROS -> switch (r.nextInt(4)) {
+                    case 0 -> -0.0f;
+                    case 1 -> 0.0f;
+                    case 2 -> Float.intBitsToFloat(r.nextInt(0x007FFFFF) + 1);
+                    default -> -Float.MIN_VALUE * r.nextInt(1000);
+                };
+                case CANCELLING -> (i % 2 == 0 ? 1 : -1) * (float) (1e30 * (1 + r.nextDouble()));
+                case CONSTANT -> base;
+            };
+        }
+        if (n > 0) {
+            switch (d) {
+                case WITH_NAN -> xs[r.nextInt(n)] = Float.NaN;
+                case WITH_POS_INF -> xs[r.nextInt(n)] = Float.POSITIVE_INFINITY;
+                case WITH_BOTH_INF -> {
+                    xs[r.nextInt(n)] = Float.POSITIVE_INFINITY;
+                    xs[r.nextInt(n)] = Float.NEGATIVE_INFINITY;
+                }
+                default -> { }
+            }
+        }
+        return xs;
+    }
+
+    static byte[] bytesOf(float[] xs) {
+        ByteBuffer bb = ByteBuffer.allocate(xs.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : xs) {
+            bb.putFloat(x);
+        }
+        return bb.array();
+    }
+
+    /** Asserts the protocol's STATS rules for {@code acc} against the exact reference. */
+    static void assertStats(StatsAccumulator acc, float[] xs, String ctx) {
+        ReferenceStats ref = ReferenceStats.of(xs);
+        assertThat(acc.count()).as(ctx + " count").isEqualTo(xs.length);
+        if (xs.length == 0) {
+            assertThat(acc.sum()).as(ctx).isEqualTo(0.0);
+            assertThat(acc.min()).as(ctx).isNaN();
+            assertThat(acc.max()).as(ctx).isNaN();
+            assertThat(acc.mean()).as(ctx).isNaN();
+            assertThat(acc.variance()).as(ctx).isNaN();
+            return;
+        }
+        if (ref.anyNaN) {
+            assertThat(acc.sum()).as(ctx + " sum").isNaN();
+            assertThat(acc.min()).as(ctx + " min").isNaN();
+            assertThat(acc.max()).as(ctx + " max").isNaN();
+            assertThat(acc.mean()).as(ctx + " mean").isNaN();
+            assertThat(acc.variance()).as(ctx + " variance").isNaN();
+            return;
+        }
+        // min/max exact, including the sign of zero
+        assertThat(Double.doubleToRawLongBits(acc.min())).as(ctx + " min " + acc.min() + " vs " + ref.min)
+                .isEqualTo(Double.doubleToRawLongBits(ref.min));
+        assertThat(Double.doubleToRawLongBits(acc.max())).as(ctx + " max " + acc.max() + " vs " + ref.max)
+                .isEqualTo(Double.doubleToRawLongBits(ref.max));
+        if (!ref.finite()) {
+            assertThat(Double.valueOf(acc.sum())).as(ctx + " sum").isEqualTo(Double.valueOf(ref.specialSum()));
+            assertThat(Double.valueOf(acc.mean())).as(ctx + " mean").isEqualTo(Double.valueOf(acc.sum() / xs.length));
+            assertThat(acc.variance()).as(ctx + " variance").isNaN();
+            return;
+        }
+        double s = ref.exactSum.doubleValue();
+        assertThat(Math.abs(acc.sum() - s)).as(ctx + " sum " + acc.sum() + " vs " + s)
+                .isLessThanOrEqualTo(1e-9 * ref.sumAbs);
+        assertThat(acc.mean()).as(ctx + " mean").isEqualTo(acc.sum() / xs.length);
+        double v = ref.exactVariance;
+        double bound = 1e-9 * v + 1e-15 * ref.exactMean * ref.exactMean;
+        assertThat(Math.abs(acc.variance() - v)).as(ctx + " variance " + acc.variance() + " vs " + v)
+                .isLessThanOrEqualTo(bound);
+    }
+
+    private static void checkStats(FloatKernels k, float[] xs, Random r, String ctx) {
+        try (Arena arena = Arena.ofConfined()) {
+            Impls.Kind kind = Impls.randomKind(r);
+            Impls.Placed p = new Impls.Placed(arena, kind, bytesOf(xs), r.nextInt(16));
+            StatsAccumulator acc = new StatsAccumulator();
+            k.stats(p.seg, p.offset, xs.length, acc);
+            assertStats(acc, xs, ctx + " kind=" + kind + " skew=" + (p.bufPos - 8));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsMeetsProtocolBoundsForEveryLengthUpTo130(Impls.Named<FloatKernels> k) {
+        long seed = 0xC0FFEE;
+        Random r = new Random(seed);
+        for (Dist d : Dist.values()) {
+            for (int n = 0; n <= 130; n++) {
+                checkStats(k.impl(), values(d, n, r), r, k + " seed=" + seed + " dist=" + d + " n=" + n);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsMeetsProtocolBoundsForRandomLengthsAndOffsets(Impls.Named<FloatKernels> k) {
+        for (int iter = 0; iter < 120; iter++) {
+            long seed = 1000L + iter;
+            Random r = new Random(seed);
+            Dist d = Dist.values()[iter % Dist.values().length];
+            int n = r.nextInt(5001);
+            checkStats(k.impl(), values(d, n, r), r, k + " seed=" + seed + " dist=" + d + " n=" + n);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsOfAMillionFloatsWithLargeMeanMeetsVarianceBound(Impls.Named<FloatKernels> k) {
+        long seed = 77;
+        Random r = new Random(seed);
+        int n = 1 << 20;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = 3.0e5f + (float) r.nextGaussian() * 0.05f; // one-pass Σx²−(Σx)²/n fails here
+        }
+        checkStats(k.impl(), xs, r, k + " seed=" + seed);
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsFoldedInChunksEqualsOnePass(Impls.Named<FloatKernels> k) {
+        long seed = 4242;
+        Random r = new Random(seed);
+        float[] xs = values(Dist.LARGE_MEAN_SMALL_SPREAD, 9000, r);
+        try (Arena arena = Arena.ofConfined()) {
+            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.NATIVE, bytesOf(xs), 3);
+            StatsAccumulator whole = new StatsAccumulator();
+            StatsAccumulator merged = new StatsAccumulator();
+            StatsAccumulator part = new StatsAccumulator();
+            k.impl().stats(p.seg, p.offset, xs.length, whole);
+            int pos = 0;
+            while (pos < xs.length) {
+                int c = Math.min(xs.length - pos, 1 + r.nextInt(3000));
+                part.reset();
+                k.impl().stats(p.seg, p.offset + 4L * pos, c, part);
+                merged.merge(part);
+                pos += c;
+            }
+            assertStats(whole, xs, k + " whole seed=" + seed);
+            assertStats(merged, xs, k + " merged seed=" + seed);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsDoesNotAllocate(Impls.Named<FloatKernels> k) {
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Arena arena = Arena.ofConfined()) {
+            float[] xs = values(Dist.UNIFORM, 10_000, new Random(5));
+            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, bytesOf(xs), 1);
+            StatsAccumulator acc = new StatsAccumulator();
+            for (int i = 0; i < 20_000; i++) { // warm up so escape analysis has kicked in
+                acc.reset();
+                k.impl().stats(p.seg, p.offset, xs.length, acc);
+                k.impl().scale(p.seg, p.offset, xs.length, 1f, 0f);
+            }
+            long before = bean.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1000; i++) {
+                acc.reset();
+                k.impl().stats(p.seg, p.offset, xs.length, acc);
+                k.impl().scale(p.seg, p.offset, xs.length, 1f, 0f);
+            }
+            long allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            assertThat(allocated).as(k + " bytes allocated by 1000 calls").isLessThan(1000);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void scaleIsFusedMultiplyAddRoundedOnceForEveryLengthAndOffset(Impls.Named<FloatKernels> k) {
+        long seed = 99;
+        Random r = new Random(seed);
+        IntFunction<float[]> gen = n -> {
+            float[] xs = values(Dist.values()[r.nextInt(Dist.values().length)], n, r);
+            if (n > 0 && r.nextBoolean()) {
+                xs[r.nextInt(n)] = Float.NEGATIVE_INFINITY;
+            }
+            return xs;
+        };
+        for (int iter = 0; iter < 400; iter++) {
+            int n = iter <= 130 ? iter : r.nextInt(5001);
+            float[] xs = gen.apply(n);
+            float a = switch (iter % 5) {
+                case 0 -> (float) r.nextGaussian();
+                case 1 -> 1.0f / 3;
+                case 2 -> Float.NaN;
+                case 3 -> 0.0f;
+                default -> Float.POSITIVE_INFINITY;
+            };
+            float b = iter % 7 == 0 ? Float.NEGATIVE_INFINITY : (float) r.nextGaussian() * 1e3f;
+            try (Arena arena = Arena.ofConfined()) {
+                Impls.Kind kind = Impls.randomKind(r);
+                Impls.Placed p = new Impls.Placed(arena, kind, bytesOf(xs), r.nextInt(16));
+                k.impl().scale(p.seg, p.offset, n, a, b);
+                ByteBuffer out = ByteBuffer.wrap(p.data()).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    float want = Math.fma(a, xs[i], b);
+                    float got = out.getFloat(4 * i);
+                    assertThat(Float.floatToIntBits(got))
+                            .as("%s seed=%d iter=%d kind=%s n=%d i=%d a=%s b=%s x=%s got=%s want=%s",
+                                    k, seed, iter, kind, n, i, a, b, xs[i], got, want)
+                            .isEqualTo(Float.floatToIntBits(want));
+                }
+                assertThat(p.guardsIntact()).as(k + " seed=" + seed + " iter=" + iter + " wrote outside").isTrue();
+            }
+        }
+    }
+}
