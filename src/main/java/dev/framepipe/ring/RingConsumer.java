@@ -1,0 +1,281 @@
+package dev.framepipe.ring;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * Mailbox-style consumer of an {@link SpscRing}: when the ring turns non-empty the producer
+ * submits ONE drain task to a {@link ForkJoinPool}; the task hands the elements to a
+ * {@link BatchHandler} in batches and, once it finds the ring empty, unschedules itself.
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>At most one drain runs at a time, so {@link BatchHandler#onElement} calls never overlap,
+ *       and successive drain runs happen-before each other: the handler may keep plain state.</li>
+ *   <li>Elements reach {@code onElement} in FIFO order, and every element that {@link #offer}
+ *       accepted reaches it (no lost wake-up, see {@link #releaseDrain()}).</li>
+ *   <li>{@link BatchHandler#onBatchEnd} follows each batch of 1 to {@code batchLimit} elements.</li>
+ *   <li>While a drain is scheduled or running, offers make no pool submission (one per burst).
+ *       A wake-up allocates nothing: the drain task is one reusable {@link ForkJoinTask}.</li>
+ *   <li>Nobody spins or blocks: with no elements no thread runs. A drain never waits for the
+ *       producer, so the handler may fork/join on the same pool.</li>
+ * </ul>
+ *
+ * <h2>Threading contract</h2>
+ * {@link #offer} is called by one producer thread (a Netty event loop). The ring's consumer side
+ * belongs to this object: nobody else may poll or drain the ring.
+ *
+ * <h2>Handler failures</h2>
+ * If {@code onElement} or {@code onBatchEnd} throws, the element it threw on is consumed, the
+ * batch still ends with {@code onBatchEnd} (if it was not the one that threw), the throwable goes
+ * to the pool thread's uncaught exception handler, and draining goes on.
+ *
+ * @param <E> element type
+ */
+public final class RingConsumer<E> {
+
+    /** Receives the elements, one drain at a time. */
+    public interface BatchHandler<E> {
+        /** One element, in FIFO order. Never called concurrently with itself or onBatchEnd. */
+        void onElement(E e);
+
+        /** After each batch of at least one and at most batchLimit elements. */
+        void onBatchEnd();
+    }
+
+    /**
+     * A drain run hands over at most this many batches, then re-submits itself (staying
+     * scheduled) so that other tasks queued on the pool get a worker too.
+     */
+    static final int BATCHES_PER_RUN = 64;
+
+    private final SpscRing<E> ring;
+    private final ForkJoinPool pool;
+    private final DrainTask<E> task;
+
+    /**
+     * @param ring the ring this consumer owns the consumer side of
+     * @param pool pool the drain runs on
+     * @param handler receives the elements
+     * @param batchLimit maximum elements per batch, {@code >= 1}
+     */
+    public RingConsumer(SpscRing<E> ring, ForkJoinPool pool, BatchHandler<? super E> handler, int batchLimit) {
+        this.ring = Objects.requireNonNull(ring, "ring");
+        this.pool = Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(handler, "handler");
+        if (batchLimit < 1) {
+            throw new IllegalArgumentException("batchLimit must be >= 1, was " + batchLimit);
+        }
+        this.task = new DrainTask<>(this, ring, handler, batchLimit);
+    }
+
+    /**
+     * Producer thread only. Offers {@code e} to the ring and makes sure a drain is scheduled.
+     *
+     * @return false if the ring is full; a drain that will free slots is then scheduled or running
+     * @throws NullPointerException if {@code e} is null
+     * @throws RejectedExecutionException if the pool rejected the drain (shut down); the element
+     *         stays in the ring and the next offer tries to schedule again
+     */
+    public boolean offer(E e) {
+        final boolean offered = ring.offer(e);
+        // Also when full: the ring is non-empty, so a drain must be scheduled. By induction one
+        // already is (every accepted element went through this check), but the check is cheap.
+        if (claimDrain()) {
+            submit();
+        }
+        return offered;
+    }
+
+    /** The ring; its producer side is the caller's, its consumer side this object's. */
+    public SpscRing<E> ring() {
+        return ring;
+    }
+
+    private void submit() {
+        try {
+            pool.execute(task);
+        } catch (RuntimeException | Error ex) {
+            // Not scheduled after all: undo the claim so that a later offer retries.
+            DrainTask.STATE.setRelease(task, DrainTask.IDLE);
+            throw ex;
+        }
+    }
+
+    /*
+     * The scheduling handshake (a Dekker-style pair of "store, full fence, load"):
+     *
+     *   producer:  store element (release producerIndex)   drain:  store state = IDLE
+     *              FULL FENCE                                       FULL FENCE
+     *              load state; if IDLE, CAS IDLE->SCHEDULED          load producerIndex; if non-empty,
+     *              and submit                                        CAS IDLE->SCHEDULED and go on
+     *
+     * Each side stores, then loads what the other side stored. With the fences (StoreLoad
+     * barriers), at least one side sees the other's store: either the producer sees IDLE (and
+     * submits a new drain) or the drain sees the element (and re-claims). Both may see each other;
+     * then both CAS and exactly one wins, so there is never more than one drain, and the loser
+     * simply leaves. Without the producer's fence the element store could sit in the store buffer
+     * while the producer reads a stale SCHEDULED - and the element would be stranded.
+     * The fence is the price of a wake-up guarantee on every offer: one locked instruction.
+     * jcstress: RingConsumerHandshakeStress.
+     */
+
+    /**
+     * Producer side of the handshake, after the ring offer. Package-private for jcstress.
+     *
+     * @return true if the caller won the right (and duty) to submit the drain task
+     */
+    boolean claimDrain() {
+        VarHandle.fullFence(); // StoreLoad: the element store above before the state load below
+        return (int) DrainTask.STATE.getAcquire(task) == DrainTask.IDLE
+                && DrainTask.STATE.compareAndSet(task, DrainTask.IDLE, DrainTask.SCHEDULED);
+    }
+
+    /**
+     * Drain side of the handshake, once the ring was found empty. Package-private for jcstress.
+     *
+     * @return true if the ring turned non-empty and the caller re-claimed the drain (it must go
+     *         on draining); false if it is unscheduled (a producer will, or already did, submit
+     *         the next drain)
+     */
+    boolean releaseDrain() {
+        assert ring.releaseConsumerRole();
+        // Release: this run's handler writes happen-before the producer's CAS that reads IDLE,
+        // and so before the next drain run, which the producer submits after that CAS.
+        DrainTask.STATE.setRelease(task, DrainTask.IDLE);
+        VarHandle.fullFence(); // StoreLoad: the state store above before the producerIndex load
+        return !ring.isEmpty() && DrainTask.STATE.compareAndSet(task, DrainTask.IDLE, DrainTask.SCHEDULED);
+    }
+
+    /** Package-private for tests: true while a drain is scheduled or running. */
+    boolean drainScheduled() {
+        return (int) DrainTask.STATE.getAcquire(task) == DrainTask.SCHEDULED;
+    }
+
+    /**
+     * The reusable drain task. {@link #exec()} always returns false, so the pool never marks it
+     * done and it can be submitted again without allocation or reinitialize(); ForkJoinPool does
+     * not touch a task after exec() returns false (ForkJoinTask.doExec), so a new run may even
+     * start before the previous run's doExec frame has returned. This is how Akka's Mailbox
+     * reuses itself. The state flag guarantees it is queued or running at most once.
+     */
+    static final class DrainTask<E> extends ForkJoinTask<Void> implements Consumer<E> {
+        static final int IDLE = 0;
+        static final int SCHEDULED = 1;
+
+        static final VarHandle STATE;
+
+        static {
+            try {
+                STATE = MethodHandles.lookup().findVarHandle(DrainTask.class, "state", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /**
+         * IDLE or SCHEDULED (queued or running). IDLE->SCHEDULED only by a successful CAS, by the
+         * producer (which then submits) or by the drain re-claiming itself. SCHEDULED->IDLE only
+         * by the running drain, with a release store followed by a full fence. The producer reads
+         * it with getAcquire after a full fence.
+         */
+        private int state;
+
+        private final RingConsumer<E> owner;
+        private final SpscRing<E> ring;
+        private final BatchHandler<? super E> handler;
+        private final int batchLimit;
+
+        /** Drain-private (plain): elements handed over in the current batch. */
+        private int taken;
+
+        DrainTask(RingConsumer<E> owner, SpscRing<E> ring, BatchHandler<? super E> handler, int batchLimit) {
+            this.owner = owner;
+            this.ring = ring;
+            this.handler = handler;
+            this.batchLimit = batchLimit;
+        }
+
+        @Override
+        public void accept(E e) {
+            taken++; // counted first: an element whose handler throws is still consumed
+            handler.onElement(e);
+        }
+
+        @Override
+        protected boolean exec() {
+            int batches = 0;
+            for (;;) {
+                taken = 0;
+                Throwable failure = null;
+                try {
+                    ring.drain(this, batchLimit);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                if (taken > 0) {
+                    try {
+                        handler.onBatchEnd();
+                    } catch (Throwable t) {
+                        failure = chain(failure, t);
+                    }
+                }
+                if (failure != null) {
+                    report(failure);
+                }
+                if (taken == 0) {
+                    if (!owner.releaseDrain()) {
+                        return false; // unscheduled; touch nothing from here on
+                    }
+                } else if (++batches >= BATCHES_PER_RUN && yieldWorker()) {
+                    return false; // re-queued, still SCHEDULED; touch nothing from here on
+                }
+            }
+        }
+
+        /** Re-submits this task (state stays SCHEDULED). False if the pool refused: keep going. */
+        private boolean yieldWorker() {
+            assert ring.releaseConsumerRole();
+            try {
+                owner.pool.execute(this);
+                return true;
+            } catch (RejectedExecutionException e) {
+                return false;
+            }
+        }
+
+        private static Throwable chain(Throwable first, Throwable second) {
+            if (first == null) {
+                return second;
+            }
+            if (first != second) {
+                first.addSuppressed(second);
+            }
+            return first;
+        }
+
+        private static void report(Throwable failure) {
+            final Thread thread = Thread.currentThread();
+            try {
+                thread.getUncaughtExceptionHandler().uncaughtException(thread, failure);
+            } catch (Throwable ignored) {
+                // nothing sensible left to do; the drain must go on
+            }
+        }
+
+        @Override
+        public Void getRawResult() {
+            return null;
+        }
+
+        @Override
+        protected void setRawResult(Void value) {
+            // no result
+        }
+    }
+}
