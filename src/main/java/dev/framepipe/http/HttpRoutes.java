@@ -15,8 +15,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
-import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -28,8 +26,8 @@ import java.util.function.BooleanSupplier;
 @ChannelHandler.Sharable
 final class HttpRoutes extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-    static final String TEXT_004 = PrometheusTextFormatWriter.CONTENT_TYPE;
-    static final String OPENMETRICS = OpenMetricsTextFormatWriter.CONTENT_TYPE;
+    static final String TEXT_004 = "text/plain; version=0.0.4; charset=utf-8";
+    static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
     private final PrometheusMeterRegistry registry;
     private final BooleanSupplier ready;

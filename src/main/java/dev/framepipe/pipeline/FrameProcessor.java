@@ -4,7 +4,7 @@ import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.kernel.CountResult;
 import dev.framepipe.kernel.FloatKernels;
-import dev.framepipe.kernel.ParallelKernels;
+
 import dev.framepipe.kernel.StatsAccumulator;
 import dev.framepipe.kernel.TextKernels;
 import dev.framepipe.protocol.ErrorCode;
@@ -89,7 +89,7 @@ public final class FrameProcessor {
         StatsAccumulator acc = stats;
         acc.reset();
         if (n > parallelThresholdFloats) {
-            ParallelKernels.stats(floats, pool, seg, off, n, parallelThresholdFloats, acc);
+            ParallelFloats.stats(floats, pool, seg, off, n, parallelThresholdFloats, acc);
         } else {
             floats.stats(seg, off, n, acc);
         }
@@ -115,7 +115,7 @@ public final class FrameProcessor {
         MemorySegment seg = MemoryViews.segment(req, values, n << 2);
         long off = MemoryViews.offset(req, values);
         if (n > parallelThresholdFloats) {
-            ParallelKernels.scale(floats, pool, seg, off, n, a, b, parallelThresholdFloats);
+            ParallelFloats.scale(floats, pool, seg, off, n, a, b, parallelThresholdFloats);
         } else {
             floats.scale(seg, off, n, a, b);
         }

@@ -116,6 +116,8 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
 
     @Override
     public void onBatchEnd() {
+        // The next batch may run on another pool thread; the drain's scheduling hand-off orders it.
+        assert completions.releaseProducerRole();
         VarHandle.fullFence(); // completions published before the flag is read
         if ((int) WRITE_BACK_SCHEDULED.getVolatile(this) == 0
                 && WRITE_BACK_SCHEDULED.compareAndSet(this, 0, 1)) {

@@ -377,6 +377,24 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         return true;
     }
 
+    /**
+     * Debug only, for {@code assert}: the calling producer gives up the producer role so that the
+     * next offer, on whatever thread, may claim it. For a producer that is one logical thread
+     * running on several pool threads in turn (a drain task that hands results on); the caller
+     * must order the next producer after this call (a scheduling flag with release/acquire).
+     *
+     * @return true, so it can be used as {@code assert ring.releaseProducerRole();}
+     */
+    public boolean releaseProducerRole() {
+        final Thread current = Thread.currentThread();
+        final Thread owner = (Thread) PRODUCER_OWNER.getAcquire(this);
+        if (owner != null && owner != current) {
+            throw new AssertionError("producer role released by " + current + " but held by " + owner);
+        }
+        PRODUCER_OWNER.setRelease(this, (Thread) null);
+        return true;
+    }
+
     @Override
     public String toString() {
         return "SpscRing[size=" + size() + ", capacity=" + capacity() + "]";

@@ -1,0 +1,119 @@
+package dev.framepipe.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.framepipe.client.FramepipeClient;
+import dev.framepipe.client.Response;
+import dev.framepipe.testing.TestServers;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Many requests in flight on one connection: every answer arrives, in order, with the right value. */
+class PipeliningTest {
+
+    static FramepipeServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServers.start();
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        server.close();
+    }
+
+    private record Expectation(CompletableFuture<Response> future, long id, java.util.function.Consumer<Response> check) {
+    }
+
+    @Test
+    void twentyThousandMixedFramesAreAnsweredInOrderWithCorrectValues() throws Exception {
+        Random rnd = new Random(20_000);
+        List<Expectation> sent = new ArrayList<>();
+        List<Long> order = new ArrayList<>();
+        try (FramepipeClient client = FramepipeClient.connect("127.0.0.1", server.framePort())) {
+            for (int i = 0; i < 20_000; i++) {
+                CompletableFuture<Response> f;
+                java.util.function.Consumer<Response> check;
+                switch (i % 6) {
+                    case 0 -> {
+                        float[] x = randomFloats(rnd, rnd.nextInt(300));
+                        double sum = 0;
+                        for (float v : x) {
+                            sum += v;
+                        }
+                        double expected = sum;
+                        f = client.stats(x);
+                        check = r -> {
+                            assertThat(r.stats().count()).isEqualTo(x.length);
+                            assertThat(r.stats().sum()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6));
+                        };
+                    }
+                    case 1 -> {
+                        float[] x = randomFloats(rnd, rnd.nextInt(100));
+                        f = client.scale(2f, 1f, x);
+                        check = r -> {
+                            float[] y = r.floats();
+                            assertThat(y).hasSize(x.length);
+                            for (int k = 0; k < x.length; k++) {
+                                assertThat(y[k]).isEqualTo(Math.fma(2f, x[k], 1f));
+                            }
+                        };
+                    }
+                    case 2 -> {
+                        String s = "Mixed Case " + i + " grüße";
+                        f = client.upper(s);
+                        check = r -> assertThat(r.text()).isEqualTo(s.toUpperCase(Locale.ROOT));
+                    }
+                    case 3 -> {
+                        String s = "Mixed Case " + i + " ΣΟΦΟΣ";
+                        f = client.lower(s);
+                        check = r -> assertThat(r.text()).isEqualTo(s.toLowerCase(Locale.ROOT));
+                    }
+                    case 4 -> {
+                        int lines = 1 + i % 5;
+                        f = client.count("a b  c\n".repeat(lines));
+                        check = r -> assertThat(r.counts().words()).isEqualTo(3L * lines);
+                    }
+                    default -> {
+                        byte[] p = new byte[rnd.nextInt(64)];
+                        rnd.nextBytes(p);
+                        f = client.ping(p);
+                        check = r -> assertThat(r.payload()).isEqualTo(p);
+                    }
+                }
+                sent.add(new Expectation(f, 0, check));
+                f.thenAccept(r -> {
+                    synchronized (order) {
+                        order.add(r.id());
+                    }
+                });
+            }
+            CompletableFuture.allOf(sent.stream().map(Expectation::future).toArray(CompletableFuture[]::new))
+                    .get(60, TimeUnit.SECONDS);
+        }
+        for (Expectation e : sent) {
+            Response r = e.future.join();
+            assertThat(r.isError()).as("%s", r).isFalse();
+            e.check.accept(r);
+        }
+        synchronized (order) {
+            assertThat(order).hasSize(20_000).isSorted();
+        }
+    }
+
+    private static float[] randomFloats(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 100);
+        }
+        return x;
+    }
+}

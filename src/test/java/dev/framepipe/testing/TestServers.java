@@ -1,0 +1,41 @@
+package dev.framepipe.testing;
+
+import dev.framepipe.config.ConfigLoader;
+import dev.framepipe.config.FramepipeConfig;
+import dev.framepipe.config.Setting;
+import dev.framepipe.server.FramepipeServer;
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Starts servers for tests: loopback, any free ports, small thread counts, settings overridable. */
+public final class TestServers {
+
+    private TestServers() {
+    }
+
+    public static FramepipeConfig config(Map<Setting, String> overrides) {
+        Map<Setting, String> values = new EnumMap<>(Setting.class);
+        values.put(Setting.BIND_ADDRESS, "127.0.0.1");
+        values.put(Setting.FRAME_PORT, "0");
+        values.put(Setting.HTTP_PORT, "0");
+        values.put(Setting.IO_THREADS, "2");
+        values.put(Setting.WORKER_PARALLELISM, "2");
+        values.put(Setting.DRAIN_TIMEOUT, "10s");
+        values.put(Setting.CLOSE_LINGER, "2s");
+        values.putAll(overrides);
+        return ConfigLoader.fromValues(values);
+    }
+
+    public static FramepipeServer start(Map<Setting, String> overrides) {
+        try {
+            return new FramepipeServer(config(overrides)).start();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static FramepipeServer start() {
+        return start(Map.of());
+    }
+}
