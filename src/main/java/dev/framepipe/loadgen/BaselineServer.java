@@ -77,10 +77,20 @@ public final class BaselineServer implements AutoCloseable {
             int fixed = kind == Kinds.FLOATS && op == Kinds.OP_STATS ? STATS_RESPONSE_LENGTH
                     : kind == Kinds.TEXT && op == Kinds.OP_COUNT ? COUNT_RESPONSE_LENGTH : -1;
             if (fixed >= 0) {
-                frame.release();
-                ByteBuf answer = ctx.alloc().directBuffer(HEADER_LENGTH + fixed);
-                writeHeader(answer, fixed, kind | RESPONSE_BIT, op, id);
-                answer.writeZero(fixed);
+                // Like the service: over the request's own memory when it has room.
+                ByteBuf answer;
+                int start;
+                if (frame.readableBytes() >= HEADER_LENGTH + fixed) {
+                    answer = frame;
+                    start = at;
+                } else {
+                    frame.release();
+                    answer = ctx.alloc().directBuffer(HEADER_LENGTH + fixed);
+                    start = 0;
+                }
+                putHeader(answer, start, fixed, kind | RESPONSE_BIT, op, id);
+                answer.setZero(start + HEADER_LENGTH, fixed);
+                answer.setIndex(start, start + HEADER_LENGTH + fixed);
                 ctx.write(answer, ctx.voidPromise());
             } else if (kind == Kinds.FLOATS && op == Kinds.OP_SCALE) {
                 int values = frame.readableBytes() - HEADER_LENGTH - SCALE_VALUES_OFFSET;
