@@ -4,6 +4,7 @@ import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.kernel.CountResult;
 import dev.framepipe.kernel.FloatKernels;
+import dev.framepipe.kernel.ParallelStats;
 
 import dev.framepipe.kernel.StatsAccumulator;
 import dev.framepipe.kernel.TextKernels;
@@ -88,7 +89,7 @@ public final class FrameProcessor {
         StatsAccumulator acc = stats;
         acc.reset();
         if (n > parallelThresholdFloats) {
-            ParallelFloats.stats(floats, pool, seg, off, n, parallelThresholdFloats, acc);
+            ParallelStats.statsParallel(floats, pool, seg, off, n, parallelThresholdFloats, acc);
         } else {
             floats.stats(seg, off, n, acc);
         }
@@ -119,7 +120,7 @@ public final class FrameProcessor {
         MemorySegment seg = MemoryViews.segment(req, values, n << 2);
         long off = MemoryViews.offset(req, values);
         if (n > parallelThresholdFloats) {
-            ParallelFloats.scale(floats, pool, seg, off, n, a, b, parallelThresholdFloats);
+            ParallelStats.scaleParallel(floats, pool, seg, off, n, parallelThresholdFloats, a, b);
         } else {
             floats.scale(seg, off, n, a, b);
         }
