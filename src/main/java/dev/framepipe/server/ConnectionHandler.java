@@ -237,6 +237,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             }
             if (state != State.CLOSED && response != null) {
                 counters.completed(frame.type, frame.error, System.nanoTime() - frame.startNanos);
+                counters.bytesOut(response.readableBytes());
                 ctx.write(response, ctx.voidPromise());
                 if (frame.closeAfter) {
                     closeAfterFlush = true;
