@@ -120,8 +120,9 @@ public final class ConfigLoader {
             throw r.bad(Setting.WRITE_BUFFER_LOW_WATER, "must not exceed write-buffer-high-water (" + high + ")");
         }
         int threshold = r.intIn(Setting.PARALLEL_THRESHOLD_FLOATS, 1024, Integer.MAX_VALUE);
+        Duration maxAge = r.duration(Setting.MAX_CONNECTION_AGE);
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
-                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold);
+                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, maxAge);
     }
 
     /** Parses one setting's value, with messages that name it. */

@@ -20,7 +20,8 @@ public record FramepipeConfig(
         AllocatorKind allocator,
         int writeBufferHighWater,
         int writeBufferLowWater,
-        int parallelThresholdFloats) {
+        int parallelThresholdFloats,
+        Duration maxConnectionAge) {
 
     public enum Transport { AUTO, EPOLL, NIO }
 
