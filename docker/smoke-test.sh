@@ -17,7 +17,7 @@ REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 SHARED=${FRAMEPIPE_SHARED:-$(dirname "$REPO")/shared}
 IMAGE=${SMOKE_IMAGE:-localhost/framepipe:smoke}
 NAME=framepipe-smoke-$$
-BUILD_TIMEOUT=${SMOKE_BUILD_TIMEOUT:-900}
+BUILD_TIMEOUT=${SMOKE_BUILD_TIMEOUT:-480}
 START=$(date +%s)
 
 log() { echo "[smoke $(( $(date +%s) - START ))s] $*"; }
@@ -31,7 +31,7 @@ if [ -z "$ENGINE" ]; then
 fi
 if [ "$ENGINE" = podman ] && [ -x "$SHARED/tools/oci-standins.sh" ]; then
   log "preparing base-image stand-ins ($SHARED/tools/oci-standins.sh prepare)"
-  timeout 1200 "$SHARED/tools/oci-standins.sh" prepare
+  timeout 600 "$SHARED/tools/oci-standins.sh" prepare
   eval "$("$SHARED/tools/oci-standins.sh" env)"
   read -r -a BUILD_FLAGS <<< "$OCI_BUILD_FLAGS"
   read -r -a RUN_FLAGS <<< "$OCI_RUN_FLAGS"
