@@ -29,10 +29,11 @@ ENGINE=${SMOKE_ENGINE:-}
 if [ -z "$ENGINE" ]; then
   if command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; then ENGINE=docker; else ENGINE=podman; fi
 fi
-if [ "$ENGINE" = podman ] && [ -x "$SHARED/tools/oci-standins.sh" ]; then
-  log "preparing base-image stand-ins ($SHARED/tools/oci-standins.sh prepare)"
-  timeout 600 "$SHARED/tools/oci-standins.sh" prepare
-  eval "$("$SHARED/tools/oci-standins.sh" env)"
+STANDINS=$SHARED/tools/oci-standins.sh
+if [ "$ENGINE" = podman ] && [ -f "$STANDINS" ]; then   # run with bash: shared/ may lack exec bits
+  log "preparing base-image stand-ins ($STANDINS prepare)"
+  timeout 600 bash "$STANDINS" prepare
+  eval "$(bash "$STANDINS" env)"
   read -r -a BUILD_FLAGS <<< "$OCI_BUILD_FLAGS"
   read -r -a RUN_FLAGS <<< "$OCI_RUN_FLAGS"
 fi

@@ -423,9 +423,17 @@ public final class ReconnectingClient implements AutoCloseable {
             run = takeDeferred();
         }
         run.forEach(Runnable::run);
+        boolean onEventLoop = group.next().inEventLoop(); // closed from one of our own callbacks
         if (s != null) {
-            s.client.close(); // its unanswered requests settle as failed: closed is set
+            if (onEventLoop) {
+                s.client.shutdownOutput();
+            } else {
+                s.client.close(); // its unanswered requests settle as failed: closed is set
+            }
         }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        var terminated = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (!onEventLoop) {
+            terminated.syncUninterruptibly();
+        }
     }
 }
