@@ -78,10 +78,10 @@ public final class ReconnectingClient implements AutoCloseable {
         }
     }
 
-    /** One connection and the requests sent on it, in order. */
+    /** One connection and the requests sent on it and not yet settled, in order. */
     private static final class Session {
         final FramepipeClient client;
-        final List<Request> sent = new ArrayList<>();
+        final ArrayDeque<Request> sent = new ArrayDeque<>();
         int unresolved;
         int answered;
         boolean usable = true;
@@ -244,6 +244,12 @@ public final class ReconnectingClient implements AutoCloseable {
                 outstanding--;
                 s.usable = false;
                 deferred.add(() -> r.future.completeExceptionally(error));
+            }
+            // Answers arrive in order, so settled requests leave from the head: the deque holds
+            // no more than the requests in flight, however long the connection lives.
+            while (!s.sent.isEmpty() && s.sent.peekFirst().outcome != Outcome.PENDING
+                    && s.sent.peekFirst().outcome != Outcome.RESEND) {
+                s.sent.pollFirst();
             }
             settleIfDone(s);
             run = takeDeferred();
