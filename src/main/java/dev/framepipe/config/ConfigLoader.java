@@ -121,8 +121,9 @@ public final class ConfigLoader {
         }
         int threshold = r.intIn(Setting.PARALLEL_THRESHOLD_FLOATS, 1024, Integer.MAX_VALUE);
         int warmup = r.intIn(Setting.WARMUP_ROUNDS, 0, 10_000_000);
+        Duration maxAge = r.duration(Setting.MAX_CONNECTION_AGE);
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
-                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, warmup);
+                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, warmup, maxAge);
     }
 
     /** Parses one setting's value, with messages that name it. */

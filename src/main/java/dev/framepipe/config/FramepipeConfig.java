@@ -21,7 +21,8 @@ public record FramepipeConfig(
         int writeBufferHighWater,
         int writeBufferLowWater,
         int parallelThresholdFloats,
-        int warmupRounds) {
+        int warmupRounds,
+        Duration maxConnectionAge) {
 
     public enum Transport { AUTO, EPOLL, NIO }
 

@@ -25,7 +25,8 @@ public enum Setting {
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
     WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
     PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool"),
-    WARMUP_ROUNDS("warmup-rounds", "20000", "kernel calls on scratch memory before turning ready, so the JIT compiled them (0 = none)");
+    WARMUP_ROUNDS("warmup-rounds", "20000", "kernel calls on scratch memory before turning ready, so the JIT compiled them (0 = none)"),
+    MAX_CONNECTION_AGE("max-connection-age", "0", "after this long (+-10% jitter) a connection finishes what it read, declines the rest and closes (0 = never)");
 
     private final String key;
     private final String defaultValue;

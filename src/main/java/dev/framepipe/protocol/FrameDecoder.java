@@ -30,6 +30,8 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
     private enum Mode { DECODING, DECLINING, DISCARDING }
 
+    private static final String SHUTTING_DOWN_MESSAGE = "server is shutting down; request not started";
+
     private final int maxLength;
     private final Gate gate;
     private ChannelHandlerContext ctx;
@@ -37,6 +39,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     private ByteBuf cumulation;
     private Mode mode = Mode.DECODING;
     private boolean inputClosed;
+    private String declineMessage = SHUTTING_DOWN_MESSAGE;
 
     /**
      * @param maxLength the largest accepted value of the length field ({@code max-frame-bytes})
@@ -101,8 +104,17 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
      * declined with SHUTTING_DOWN instead of being decoded.
      */
     public void decline() {
+        decline(SHUTTING_DOWN_MESSAGE);
+    }
+
+    /**
+     * Like {@link #decline()}, with the human-readable message of the SHUTTING_DOWN answer
+     * (for example why the connection is being retired).
+     */
+    public void decline(String message) {
         if (mode == Mode.DECODING) {
             mode = Mode.DECLINING;
+            declineMessage = message;
             if (cumulation != null) {
                 decode();
             }
@@ -150,7 +162,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             String message = null;
             if (mode == Mode.DECLINING) {
                 failure = ErrorCode.SHUTTING_DOWN;
-                message = "server is shutting down; request not started";
+                message = declineMessage;
             } else if (version(buf, start) != VERSION) {
                 failure = ErrorCode.BAD_VERSION;
                 message = "version " + version(buf, start) + " is not supported; expected " + VERSION;

@@ -52,6 +52,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     private final Runnable laneHasRoom = this::laneHasRoom;
     private final Runnable idleCheck = this::idleCheck;
     private final Runnable lingerExpired = this::lingerExpired;
+    private final Runnable ageReached = this::ageReached;
 
     private ChannelHandlerContext ctx;
     private State state = State.OPEN;
@@ -62,6 +63,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     private long lastFrameNanos;
     private ScheduledFuture<?> idleTimer;
     private ScheduledFuture<?> lingerTimer;
+    private ScheduledFuture<?> ageTimer;
 
     public ConnectionHandler(ConnectionContext shared, Lane lane, int maxFrameBytes) {
         this.shared = shared;
@@ -87,6 +89,10 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         long idle = shared.config().idleTimeout().toNanos();
         if (idle > 0) {
             idleTimer = ctx.executor().schedule(idleCheck, idle, TimeUnit.NANOSECONDS);
+        }
+        long lifetime = ConnectionAge.lifetimeNanos(shared.config().maxConnectionAge());
+        if (lifetime > 0) {
+            ageTimer = ctx.executor().schedule(ageReached, lifetime, TimeUnit.NANOSECONDS);
         }
         if (shared.draining()) {
             startDrain(); // accepted just as the drain began
@@ -270,11 +276,34 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
 
     /** The server is draining: answer what was read, decline the rest, close. I/O thread. */
     void startDrain() {
+        retire(null);
+    }
+
+    /**
+     * max-connection-age: the connection retires the way a drain ends it, so the client learns
+     * exactly which requests were not run (the one answered SHUTTING_DOWN and every later one,
+     * or, when nothing more arrives before the FIN, every request still unanswered) and can send
+     * them again on a new connection, which may land on another replica.
+     */
+    private void ageReached() {
+        ageTimer = null;
+        if (state == State.OPEN) {
+            LOG.log(System.Logger.Level.DEBUG, "connection " + ctx.channel() + " reached max-connection-age");
+            retire(ConnectionAge.DECLINE_MESSAGE);
+        }
+    }
+
+    /** Answer what was read, decline the rest with SHUTTING_DOWN (message null: the drain's), close. */
+    private void retire(String declineMessage) {
         if (state != State.OPEN) {
             return;
         }
         state = State.DRAINING;
-        decoder.decline();
+        if (declineMessage == null) {
+            decoder.decline();
+        } else {
+            decoder.decline(declineMessage);
+        }
         finishIfDone();
     }
 
@@ -351,6 +380,10 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         if (lingerTimer != null) {
             lingerTimer.cancel(false);
             lingerTimer = null;
+        }
+        if (ageTimer != null) {
+            ageTimer.cancel(false);
+            ageTimer = null;
         }
     }
 

@@ -1,0 +1,65 @@
+# framepipe container image: builds the jar from source, runs it on a JRE as a non-root user.
+#   docker build -t framepipe .            (podman: docker/smoke-test.sh, docker/README.md)
+#   docker run --rm -p 7070:7070 -p 9464:9464 framepipe
+# Everything about using the image (paths, ports, environment, memory) is in docker/README.md.
+
+# ---- build: Maven on JDK 25 -------------------------------------------------------------------
+FROM maven:3.9-eclipse-temurin-25 AS build
+WORKDIR /src
+# The POM alone first: packaging the empty project fetches every plugin and dependency the
+# real build uses, in a layer rebuilt only when the POM changes, not on every source edit.
+# (dependency:go-offline cannot resolve Netty's os-classified transitive artifacts.)
+COPY pom.xml ./
+RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true package && rm -rf target
+COPY src/main ./src/main
+# Tests run in CI on the source tree (bin/framepipe test), not in the image build.
+RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true package \
+ && test -s target/framepipe.jar && ls target/lib/*.jar > /dev/null
+
+# ---- runtime: JRE 25 ----------------------------------------------------------------------------
+FROM eclipse-temurin:25-jre
+
+ARG VERSION=0.1.0-SNAPSHOT
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="framepipe" \
+      org.opencontainers.image.description="High-throughput binary frame pipeline: Netty in, SPSC ring, vector kernels on a ForkJoinPool, answers out in order; Prometheus metrics." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.documentation="docker/README.md" \
+      org.opencontainers.image.base.name="docker.io/library/eclipse-temurin:25-jre"
+
+# The kernels use the incubating Vector API: stop the build here, not at run time, if this JRE
+# does not ship it (then build a jlink'd runtime from eclipse-temurin:25-jdk instead).
+RUN java --add-modules=jdk.incubator.vector -version 2>&1 | grep -q 'version "25' \
+ && groupadd --system --gid 10001 framepipe \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin framepipe
+
+# Dependencies before the application jar: the larger layer changes less often.
+COPY --from=build /src/target/lib/ /opt/framepipe/lib/
+COPY --from=build /src/target/framepipe.jar /opt/framepipe/framepipe.jar
+COPY config/framepipe.yaml /etc/framepipe/framepipe.yaml
+
+# Settings: the file above, overridden by FRAMEPIPE_* variables (FRAMEPIPE_FRAME_PORT, ...).
+# JVM flags a deployment may want to change live in JDK_JAVA_OPTIONS (replace it as a whole):
+# heap 35% of the container's memory limit; direct memory (Netty's buffers) defaults to the
+# same bound as the heap, so both together stay at 70% and leave room for metaspace, code
+# cache, thread stacks and the GC. No perf data file: the root file system may be read-only.
+ENV FRAMEPIPE_CONFIG=/etc/framepipe/framepipe.yaml \
+    FRAMEPIPE_BIND_ADDRESS=0.0.0.0 \
+    JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=35 -XX:+UseZGC -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -Xlog:disable -Xlog:all=warning:stderr"
+
+USER 10001:10001
+WORKDIR /opt/framepipe
+EXPOSE 7070 9464
+
+# Docker-format images only (podman's default OCI format ignores it); Kubernetes uses probes.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/${FRAMEPIPE_HTTP_PORT:-9464} && printf "GET /health/ready HTTP/1.0\r\n\r\n" >&3 && head -n1 <&3 | grep -q " 200 "'
+
+# Exec form, java itself: the JVM is PID 1 and receives SIGTERM directly, drains (answers what
+# it has read, declines the rest, closes connections cleanly) and exits 0.
+ENTRYPOINT ["java", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", \
+            "-Dframepipe.home=/opt/framepipe", "-jar", "/opt/framepipe/framepipe.jar"]
+CMD ["serve"]

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# smoke-test.sh - builds the framepipe image from the repository's Dockerfile and checks that it
+# runs as users expect: ready on /health/ready, answers frames of every kind, counts them in
+# /metrics, runs as non-root with a read-only root file system and a memory limit, and on
+# SIGTERM drains (closing an open connection cleanly) and exits 0.
+#
+#   docker/smoke-test.sh            engine: docker if its daemon answers, else podman
+#   SMOKE_ENGINE=podman docker/smoke-test.sh
+#
+# With podman, when ../shared/tools/oci-standins.sh exists beside the repository (machines that
+# cannot pull public images), it is run first ("prepare": local stand-ins tagged with the public
+# base-image names) and its build/run flags are used. Every wait is bounded; the container and
+# the previous smoke image are removed at the end. Needs: bash, curl, a JDK 25 for bin/framepipe.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+SHARED=${FRAMEPIPE_SHARED:-$(dirname "$REPO")/shared}
+IMAGE=${SMOKE_IMAGE:-localhost/framepipe:smoke}
+NAME=framepipe-smoke-$$
+BUILD_TIMEOUT=${SMOKE_BUILD_TIMEOUT:-480}
+START=$(date +%s)
+
+log() { echo "[smoke $(( $(date +%s) - START ))s] $*"; }
+fail() { echo "[smoke] FAIL: $*" >&2; [ -n "${ENGINE:-}" ] && "$ENGINE" logs "$NAME" 2>&1 | tail -30 | sed 's/^/  | /' >&2 || true; exit 1; }
+
+# ---- engine ----------------------------------------------------------------------------------
+BUILD_FLAGS=() RUN_FLAGS=()
+ENGINE=${SMOKE_ENGINE:-}
+if [ -z "$ENGINE" ]; then
+  if command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; then ENGINE=docker; else ENGINE=podman; fi
+fi
+STANDINS=$SHARED/tools/oci-standins.sh
+if [ "$ENGINE" = podman ] && [ -f "$STANDINS" ]; then   # run with bash: shared/ may lack exec bits
+  log "preparing base-image stand-ins ($STANDINS prepare)"
+  timeout 600 bash "$STANDINS" prepare
+  eval "$(bash "$STANDINS" env)"
+  read -r -a BUILD_FLAGS <<< "$OCI_BUILD_FLAGS"
+  read -r -a RUN_FLAGS <<< "$OCI_RUN_FLAGS"
+fi
+command -v "$ENGINE" >/dev/null || fail "no container engine: neither a docker daemon nor podman"
+if [ "$ENGINE" = podman ]; then
+  BUILD_FLAGS+=(--format docker)   # keeps the Dockerfile's HEALTHCHECK (the OCI format drops it)
+  # Reuse the host's Maven repository without writing to it (overlay mount; podman only).
+  [ -d "$HOME/.m2/repository" ] && BUILD_FLAGS+=(-v "$HOME/.m2:/root/.m2:O")
+fi
+log "engine: $ENGINE $("$ENGINE" --version 2>/dev/null | head -1)"
+
+# ---- build -------------------------------------------------------------------------------------
+OLD_ID=$("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+cleanup() {
+  "$ENGINE" rm -f -t 0 "$NAME" >/dev/null 2>&1 || "$ENGINE" rm -f "$NAME" >/dev/null 2>&1 || true
+  NEW_ID=$("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+  # the image this run replaced, if nothing else uses it
+  [ -n "$OLD_ID" ] && [ "$OLD_ID" != "$NEW_ID" ] && "$ENGINE" rmi "$OLD_ID" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+log "building $IMAGE from $REPO/Dockerfile"
+BUILD_LOG=$(mktemp /tmp/framepipe-smoke-build.XXXXXX)
+if ! timeout "$BUILD_TIMEOUT" "$ENGINE" build "${BUILD_FLAGS[@]}" \
+      --build-arg REVISION="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+      -t "$IMAGE" "$REPO" > "$BUILD_LOG" 2>&1; then
+  tail -30 "$BUILD_LOG" >&2; fail "image build failed (log: $BUILD_LOG)"
+fi
+rm -f "$BUILD_LOG"
+log "built $("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" | cut -c1-19)"
+
+# ---- run ---------------------------------------------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_port() {   # a port nothing listens on, away from the defaults other runs use
+  local p i
+  for i in $(seq 1 50); do p=$(( 20000 + RANDOM % 20000 )); port_free "$p" && { echo "$p"; return; }; done
+  fail "no free port found"
+}
+FRAME_PORT=$(pick_port); HTTP_PORT=$(pick_port)
+[ "$FRAME_PORT" != "$HTTP_PORT" ] || HTTP_PORT=$(pick_port)
+PORT_FLAGS=()
+if printf '%s\n' "${RUN_FLAGS[@]}" | grep -q -- '--network=host'; then
+  # host network: the container's ports are the host's; move them through the environment
+  PORT_FLAGS=(-e "FRAMEPIPE_FRAME_PORT=$FRAME_PORT" -e "FRAMEPIPE_HTTP_PORT=$HTTP_PORT")
+else
+  PORT_FLAGS=(-p "127.0.0.1:$FRAME_PORT:7070" -p "127.0.0.1:$HTTP_PORT:9464")
+fi
+MEMORY=768m
+log "starting $NAME (frames on $FRAME_PORT, http on $HTTP_PORT, --read-only, --memory=$MEMORY)"
+RUN_LOG=$(mktemp /tmp/framepipe-smoke-run.XXXXXX)   # podman without systemd complains about health timers
+timeout 60 "$ENGINE" run -d --name "$NAME" "${RUN_FLAGS[@]}" "${PORT_FLAGS[@]}" \
+  --read-only --tmpfs /tmp --memory="$MEMORY" -e FRAMEPIPE_DRAIN_TIMEOUT=10s -e FRAMEPIPE_IO_THREADS=2 \
+  "$IMAGE" > "$RUN_LOG" 2>&1 || { cat "$RUN_LOG" >&2; fail "container did not start"; }
+rm -f "$RUN_LOG"
+
+ready=""
+for _ in $(seq 1 120); do   # at most ~60 s
+  if curl -fsS --max-time 2 "http://127.0.0.1:$HTTP_PORT/health/ready" > /dev/null 2>&1; then ready=1; break; fi
+  [ "$("$ENGINE" inspect --format '{{.State.Running}}' "$NAME" 2>/dev/null)" = true ] || fail "container exited before it was ready"
+  sleep 0.5
+done
+[ -n "$ready" ] || fail "/health/ready did not answer 200 within 60 s"
+log "ready"
+curl -fsS --max-time 5 "http://127.0.0.1:$HTTP_PORT/health/live" > /dev/null || fail "/health/live"
+if [ "$ENGINE" = podman ]; then   # the image's HEALTHCHECK, run once by hand (no systemd timers needed)
+  timeout 30 podman healthcheck run "$NAME" > /dev/null 2>&1 || fail "the image's HEALTHCHECK reports unhealthy"
+  log "ok  HEALTHCHECK healthy"
+fi
+
+# ---- frames of every kind, with the project's client on the host --------------------------------
+client() { timeout 60 "$REPO/bin/framepipe" client --port "$FRAME_PORT" "$@" 2>/dev/null; }
+expect() {   # expect WANT CLIENT-ARGS...
+  local want=$1 got; shift
+  got=$(client "$@") || fail "client $* failed"
+  [ "$got" = "$want" ] || fail "client $*: got '$got', want '$want'"
+  log "ok  $* -> $got"
+}
+expect "Stats[count=4, sum=10.0, min=1.0, max=4.0, mean=2.5, variance=1.25]" stats 1 2 3 4
+expect "[3.0, 5.0, 7.0]" scale 2 1 1 2 3
+expect "STRASSE" upper "straße"
+expect "hello" lower "HeLLo"
+expect "Counts[bytes=3, codePoints=3, words=2, lines=0]" count "a b"
+expect "smoke" ping smoke
+# an unknown kind, as raw bytes: length 12, version 1, kind 9, op 0, id 42 -> error UNKNOWN_KIND (2)
+exec 5<>"/dev/tcp/127.0.0.1/$FRAME_PORT"
+printf '\x0c\x00\x00\x00\x01\x09\x00\x00\x2a\x00\x00\x00\x00\x00\x00\x00' >&5
+ANSWER=$(timeout 10 head -c 18 <&5 | od -An -tx1 | tr -s ' \n' ' ')
+exec 5>&-
+[[ "$ANSWER" == *"01 ff 00 00 2a 00 00 00 00 00 00 00 02 00"* ]] || fail "unknown kind: answer '$ANSWER'"
+log "ok  unknown kind -> error UNKNOWN_KIND"
+
+# ---- metrics -----------------------------------------------------------------------------------
+METRICS=$(curl -fsS --max-time 10 "http://127.0.0.1:$HTTP_PORT/metrics") || fail "/metrics"
+for series in 'kind="floats",op="stats",outcome="ok"' 'kind="floats",op="scale",outcome="ok"' \
+    'kind="text",op="upper",outcome="ok"' 'kind="text",op="lower",outcome="ok"' \
+    'kind="text",op="count",outcome="ok"' 'kind="ping",op="ping",outcome="ok"'; do
+  v=$(grep -F "pipeline_frames_completed_total{$series}" <<< "$METRICS" | awk '{print $2}')
+  awk -v v="${v:-0}" 'BEGIN { exit !(v >= 1) }' || fail "pipeline_frames_completed_total{$series} = '${v:-missing}'"
+done
+grep -q '^pipeline_errors_total{code="unknown_kind"} [1-9]' <<< "$METRICS" || fail "pipeline_errors_total{code=unknown_kind}"
+grep -q '^jvm_memory_max_bytes' <<< "$METRICS" || fail "no JVM metrics"
+log "ok  /metrics: pipeline_frames_completed_total moved for every kind and op, errors counted"
+
+# heap bounded by the container limit (MaxRAMPercentage=35 of 768 MiB ~ 269 MiB; well under half).
+# Largest pool, not the sum: ZGC reports the whole heap as the maximum of each generation.
+HEAP=$(grep '^jvm_memory_max_bytes{area="heap"' <<< "$METRICS" | awk '{ if ($NF > m) m = $NF } END { printf "%d", m }')
+LIMIT=$((768 * 1024 * 1024))
+[ "${HEAP:-0}" -gt 0 ] && [ "$HEAP" -le $((LIMIT / 2)) ] || fail "heap max $HEAP is not bounded by the $MEMORY limit"
+log "ok  heap max $((HEAP / 1024 / 1024)) MiB under a $MEMORY limit"
+
+# ---- non-root ----------------------------------------------------------------------------------
+UID_IN=$(timeout 30 "$ENGINE" exec "$NAME" id -u) || fail "exec id -u"
+[ "$UID_IN" != 0 ] || fail "the container runs as root"
+PID1=$(timeout 30 "$ENGINE" exec "$NAME" cat /proc/1/cmdline | tr '\0' ' ')
+[[ "$PID1" == java* ]] || fail "PID 1 is '$PID1', not the JVM"
+log "ok  runs as uid $UID_IN; PID 1 is java"
+
+# ---- SIGTERM: drain, close open connections cleanly, exit 0 -------------------------------------
+exec 6<>"/dev/tcp/127.0.0.1/$FRAME_PORT"   # an open, idle connection the drain must close with a FIN
+log "SIGTERM"
+timeout 30 "$ENGINE" kill --signal TERM "$NAME" > /dev/null 2>&1 || timeout 30 "$ENGINE" kill -s TERM "$NAME" > /dev/null
+timeout 20 cat <&6 > /dev/null || fail "the open connection was not closed cleanly within 20 s"
+exec 6<&-
+CODE=$(timeout 40 "$ENGINE" wait "$NAME" 2>/dev/null | tail -1) || fail "container did not exit within 40 s of SIGTERM"
+[ "$CODE" = 0 ] || fail "exit code $CODE after SIGTERM"
+"$ENGINE" logs "$NAME" 2>&1 | grep -q "framepipe: stopped" || fail "no 'framepipe: stopped' in the logs"
+log "ok  drained and exited 0"
+log "PASS ($(( $(date +%s) - START ))s)"
