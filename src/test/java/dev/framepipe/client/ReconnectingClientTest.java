@@ -7,7 +7,7 @@ import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.TestServers;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -126,8 +126,8 @@ class ReconnectingClientTest {
     }
 
     static long okAnswers(FramepipeServer server) {
-        return (long) server.registry().find("pipeline.frames.completed").tag("outcome", "ok").counters().stream()
-                .mapToDouble(Counter::count).sum();
+        return (long) server.registry().find("pipeline.frames.completed").tag("outcome", "ok").functionCounters().stream()
+                .mapToDouble(FunctionCounter::count).sum();
     }
 
     /**

@@ -9,7 +9,7 @@ import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.time.Duration;
@@ -108,7 +108,7 @@ class MaxConnectionAgeTest {
     }
 
     static long okAnswers(FramepipeServer server) {
-        return (long) server.registry().find("pipeline.frames.completed").tag("outcome", "ok").counters().stream()
-                .mapToDouble(Counter::count).sum();
+        return (long) server.registry().find("pipeline.frames.completed").tag("outcome", "ok").functionCounters().stream()
+                .mapToDouble(FunctionCounter::count).sum();
     }
 }
