@@ -22,8 +22,8 @@ import org.openjdk.jmh.infra.Control;
  * SpscRing against JCTools SpscArrayQueue and ArrayBlockingQueue, all in one run:
  * <ul>
  *   <li>{@code throughput_*}: one producer thread, one consumer thread (JMH group 1+1). Each
- *       invocation is one successful offer (or poll); a full (empty) queue is retried with
- *       Thread.onSpinWait until it succeeds or the iteration ends. The poll method's score is the
+ *       invocation is one successful offer (or poll); a full (empty) queue is retried (spin,
+ *       then yield: {@link #backOff}) until it succeeds or the iteration ends. The poll method's score is the
  *       hand-off rate; the group score is offers + polls.</li>
  *   <li>{@code pingPong_*}: round trip of one token through two queues, ping thread and pong
  *       thread both spinning (AverageTime, ns per round trip).</li>
@@ -44,7 +44,22 @@ import org.openjdk.jmh.infra.Control;
 public class RingBenchmark {
 
     static final int CAPACITY = 1024;
+    /** Spins before yielding: 2 shared cores, so a waiting thread must let its partner run. */
+    static final int SPINS = 256;
     static final Integer TOKEN = 7;
+
+    /**
+     * The same back-off for every queue: spin briefly, then yield. On this 2-core machine shared
+     * with other builds, a pure spin burns the time slice its descheduled partner needs, and the
+     * scores then measure the scheduler rather than the queue.
+     */
+    static void backOff(int idle) {
+        if (idle < SPINS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
 
     // ---- throughput -------------------------------------------------------------------------
 
@@ -74,8 +89,8 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public void ringOffer(RingQ s, Control ctl) {
-        while (!s.q.offer(TOKEN) && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
     }
 
@@ -85,8 +100,8 @@ public class RingBenchmark {
     @BenchmarkMode(Mode.Throughput)
     public Integer ringPoll(RingQ s, Control ctl) {
         Integer e;
-        while ((e = s.q.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -96,8 +111,8 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public void cachedIndexOffer(CiQ s, Control ctl) {
-        while (!s.q.offer(TOKEN) && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
     }
 
@@ -107,8 +122,8 @@ public class RingBenchmark {
     @BenchmarkMode(Mode.Throughput)
     public Integer cachedIndexPoll(CiQ s, Control ctl) {
         Integer e;
-        while ((e = s.q.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -118,8 +133,8 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public void jctoolsOffer(JcQ s, Control ctl) {
-        while (!s.q.offer(TOKEN) && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
     }
 
@@ -129,8 +144,8 @@ public class RingBenchmark {
     @BenchmarkMode(Mode.Throughput)
     public Integer jctoolsPoll(JcQ s, Control ctl) {
         Integer e;
-        while ((e = s.q.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -140,8 +155,8 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public void abqOffer(AbQ s, Control ctl) {
-        while (!s.q.offer(TOKEN) && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
     }
 
@@ -151,8 +166,8 @@ public class RingBenchmark {
     @BenchmarkMode(Mode.Throughput)
     public Integer abqPoll(AbQ s, Control ctl) {
         Integer e;
-        while ((e = s.q.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -216,8 +231,8 @@ public class RingBenchmark {
     public Integer ringPing(RingPair s, Control ctl) {
         s.there.offer(TOKEN);
         Integer e;
-        while ((e = s.back.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -229,8 +244,8 @@ public class RingBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void ringPong(RingPair s, Control ctl) {
         Integer e;
-        while ((e = s.there.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         if (e != null) {
             s.back.offer(e);
@@ -245,8 +260,8 @@ public class RingBenchmark {
     public Integer cachedIndexPing(CiPair s, Control ctl) {
         s.there.offer(TOKEN);
         Integer e;
-        while ((e = s.back.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -258,8 +273,8 @@ public class RingBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void cachedIndexPong(CiPair s, Control ctl) {
         Integer e;
-        while ((e = s.there.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         if (e != null) {
             s.back.offer(e);
@@ -274,8 +289,8 @@ public class RingBenchmark {
     public Integer jctoolsPing(JcPair s, Control ctl) {
         s.there.offer(TOKEN);
         Integer e;
-        while ((e = s.back.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -287,8 +302,8 @@ public class RingBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void jctoolsPong(JcPair s, Control ctl) {
         Integer e;
-        while ((e = s.there.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         if (e != null) {
             s.back.offer(e);
@@ -303,8 +318,8 @@ public class RingBenchmark {
     public Integer abqPing(AbPair s, Control ctl) {
         s.there.offer(TOKEN);
         Integer e;
-        while ((e = s.back.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         return e;
     }
@@ -316,8 +331,8 @@ public class RingBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void abqPong(AbPair s, Control ctl) {
         Integer e;
-        while ((e = s.there.poll()) == null && !ctl.stopMeasurement) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
         }
         if (e != null) {
             s.back.offer(e);
@@ -357,8 +372,8 @@ public class RingBenchmark {
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     public void ringConsumer_offer(Mailbox s) {
-        while (!s.consumer.offer(TOKEN)) {
-            Thread.onSpinWait();
+        for (int idle = 0; !s.consumer.offer(TOKEN); idle++) {
+            backOff(idle);
         }
     }
 
@@ -400,8 +415,8 @@ public class RingBenchmark {
     public Integer ringConsumer_roundTrip(MailboxPingPong s) {
         s.there.offer(TOKEN);
         Integer e;
-        while ((e = s.back.poll()) == null) {
-            Thread.onSpinWait();
+        for (int idle = 0; (e = s.back.poll()) == null; idle++) {
+            backOff(idle);
         }
         return e;
     }
