@@ -56,7 +56,7 @@ public final class RingConsumer<E> {
 
     private final SpscRing<E> ring;
     private final ForkJoinPool pool;
-    private final DrainTask<E> task;
+    final DrainTask<E> task; // package-private: jcstress runs its exec() directly
 
     /**
      * @param ring the ring this consumer owns the consumer side of

@@ -14,9 +14,9 @@ import java.util.function.Consumer;
  * @Contended, is a chain of abstract classes that alternate "padding" and "fields", as JCTools
  * does. The resulting object (checked with JOL, see docs/performance-ring.md):
  *
- *   header | pad0 128 B | buffer, mask (cold: final, read by both sides)
+ *   header | pad0 128 B | buffer, mask, lookAheadStep (cold: final, read by both sides)
  *          | pad1 128 B | producerIndex, producerLimit, producerOwner (written by the producer)
- *          | pad2 128 B | consumerIndex, producerIndexCache, consumerOwner (written by the consumer)
+ *          | pad2 128 B | consumerIndex, consumerOwner (written by the consumer)
  *          | pad3 128 B
  *
  * 128 bytes, not 64: Intel's adjacent-line ("spatial") prefetcher fetches cache lines in
@@ -48,6 +48,11 @@ abstract class SpscRingColdFields<E> extends SpscRingPad0 {
     final Object[] buffer;
     /** capacity - 1; an index maps to its slot as {@code SLOT_PAD + (index & mask)}. */
     final long mask;
+    /**
+     * How far ahead the producer probes for a free slot when its limit runs out: a quarter of
+     * the ring (at most 4096), 0 for capacities 1 and 2 where only the next slot is probed.
+     */
+    final int lookAheadStep;
 
     /**
      * Unused slots at each end of {@code buffer}: 32 references are 128 bytes with compressed oops
@@ -64,6 +69,7 @@ abstract class SpscRingColdFields<E> extends SpscRingPad0 {
         }
         this.buffer = new Object[capacity + 2 * SLOT_PAD];
         this.mask = capacity - 1;
+        this.lookAheadStep = Math.min(capacity / 4, 4096);
     }
 
 }
@@ -86,16 +92,17 @@ abstract class SpscRingPad1<E> extends SpscRingColdFields<E> {
 abstract class SpscRingProducerFields<E> extends SpscRingPad1<E> {
     /**
      * Count of elements ever offered; the next element goes to slot {@code producerIndex & mask}.
-     * Written only by the producer, with a release store ({@link SpscRing#PRODUCER_INDEX}
-     * setRelease) AFTER the element's plain store into its slot: that store publishes the element.
-     * The consumer reads it with getAcquire, which makes the slot's contents visible to it.
-     * The producer reads its own field plainly.
+     * Written only by the producer, with a release store AFTER the element's store into its slot.
+     * Read (getAcquire) only by size(), isEmpty() and RingConsumer's wake-up re-check - never on
+     * the consumer's hot path, which looks at the slot itself. The producer reads it plainly.
      */
     long producerIndex;
     /**
-     * Producer-private (plain reads and writes): a cached {@code consumerIndex + capacity}, the
-     * producerIndex at which the ring was last known to be full. While {@code producerIndex} is
-     * below it, offer reads no line the consumer writes.
+     * Producer-private (plain reads and writes): the producer's cached view of the consumer's
+     * progress - every index below it is known to have a free slot. It is refreshed, when
+     * producerIndex reaches it, by probing the slot {@code lookAheadStep} ahead (getAcquire): a
+     * null there proves the consumer has emptied every slot up to it. While producerIndex is
+     * below the limit, offer reads no line the consumer writes.
      */
     long producerLimit;
     /**
@@ -127,17 +134,11 @@ abstract class SpscRingPad2<E> extends SpscRingProducerFields<E> {
 abstract class SpscRingConsumerFields<E> extends SpscRingPad2<E> {
     /**
      * Count of elements ever taken; the next element comes from slot {@code consumerIndex & mask}.
-     * Written only by the consumer, with a release store AFTER the slot was read and nulled: that
-     * store hands the slot back to the producer. The producer reads it with getAcquire, so its
-     * next plain store into the slot cannot be overtaken by the consumer's nulling store (which
-     * would lose the element) nor be seen by the consumer's earlier read.
+     * Written only by the consumer, with a release store after the slot was read and nulled.
+     * Read (getAcquire) only by size() and isEmpty(); the producer's hot path never reads it
+     * (it probes slots instead). The consumer reads it plainly.
      */
     long consumerIndex;
-    /**
-     * Consumer-private (plain): the producerIndex the consumer last read. While
-     * {@code consumerIndex} is below it, poll reads no line the producer writes.
-     */
-    long producerIndexCache;
     /**
      * Debug only (touched only under {@code assert}): the thread that currently holds the
      * consumer role, claimed with a CAS from null by the first poll/drain and handed back to null
@@ -166,8 +167,17 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
 }
 
 /**
- * Bounded single-producer/single-consumer ring of references: a Lamport ring with the indices on
- * separate cache lines, each side caching the other side's index, and release/acquire ordering.
+ * Bounded single-producer/single-consumer ring of references, in the FastFlow/JCTools style:
+ * the slots themselves are the full/empty flags, the producer keeps a cached limit (its view of
+ * the consumer's progress, refreshed by probing a slot a quarter of the ring ahead), the two
+ * sides' fields sit on separate cache-line pairs, and all ordering is release/acquire through
+ * VarHandles. In the common case offer touches only its own fields and the slot it fills, and
+ * poll only its own field and the slot it empties.
+ *
+ * <p>The first design had each side cache the other side's index (a Lamport ring); measured
+ * side by side it was several times slower, because whenever a cache runs out - every element
+ * when the ring runs near-empty or near-full - the reader pulls the other side's index line,
+ * which that side writes on every operation. See docs/performance-ring.md.
  *
  * <h2>Threading contract</h2>
  * <ul>
@@ -183,9 +193,10 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
  *
  * <h2>Memory ordering</h2>
  * An element stored by {@code offer} happens-before the {@code poll} or {@code drain} that
- * returns it (release store of producerIndex, acquire load by the consumer). The consumer's
- * taking of a slot happens-before the producer's reuse of it (release store of consumerIndex,
- * acquire load by the producer). Slots are nulled when taken, so the ring retains no element.
+ * returns it (release store of the element into its slot, acquire load by the consumer). The
+ * consumer's taking of an element happens-before the producer's reuse of its slot (release store
+ * of null, acquire probe by the producer). Slots are nulled when taken, so the ring retains no
+ * element. The indices are published with release stores for size() and isEmpty().
  *
  * <p>Neither side ever blocks or spins: offer returns false when full, poll returns null when empty.
  *
@@ -197,6 +208,13 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
     static final VarHandle CONSUMER_INDEX;
     static final VarHandle PRODUCER_OWNER;
     static final VarHandle CONSUMER_OWNER;
+    /**
+     * The slots. A slot is the hand-off flag for its element: the producer stores the element
+     * with setRelease (publishing it and everything written before), the consumer reads it with
+     * getAcquire (null: empty) and stores null with setRelease (handing the slot back, after its
+     * read of the element), the producer probes with getAcquire (null: free).
+     */
+    static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Object[].class);
 
     static {
         try {
@@ -231,18 +249,34 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
             throw new NullPointerException("SpscRing does not accept null elements");
         }
         assert assertProducerThread();
+        final Object[] buffer = this.buffer;
         final long index = producerIndex; // own field: plain read
-        if (index >= producerLimit) {
-            // Cached view says full: refresh it. The acquire pairs with the consumer's release of
-            // consumerIndex, so every slot below the new limit has been read and nulled.
-            final long limit = (long) CONSUMER_INDEX.getAcquire(this) + mask + 1;
-            if (index >= limit) {
-                return false;
-            }
-            producerLimit = limit;
+        if (index >= producerLimit && !refreshLimit(buffer, index)) {
+            return false;
         }
-        buffer[slot(index)] = e; // plain: published by the release store below
-        PRODUCER_INDEX.setRelease(this, index + 1);
+        SLOTS.setRelease(buffer, slot(index), e); // publishes e to the consumer's getAcquire
+        PRODUCER_INDEX.setRelease(this, index + 1); // for size()/isEmpty(); after the slot
+        return true;
+    }
+
+    /**
+     * The cached limit ran out: find how far the producer may go. Slot {@code s} last held
+     * index {@code i - capacity}; null there means that element was taken (or never existed),
+     * and since the consumer takes in order, so were all before it. The getAcquire pairs with
+     * the consumer's nulling setRelease: its read of the old element happens-before our store.
+     *
+     * @return false if the ring is full (the very next slot still holds an element)
+     */
+    private boolean refreshLimit(Object[] buffer, long index) {
+        final int step = lookAheadStep;
+        if (step > 0 && SLOTS.getAcquire(buffer, slot(index + step)) == null) {
+            producerLimit = index + step; // indices [index, index + step) are free
+            return true;
+        }
+        if (SLOTS.getAcquire(buffer, slot(index)) != null) {
+            return false; // full: element index - capacity is still there
+        }
+        producerLimit = index + 1;
         return true;
     }
 
@@ -253,22 +287,18 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
      */
     public E poll() {
         assert assertConsumerThread();
-        final long index = consumerIndex; // own field: plain read
-        if (index >= producerIndexCache) {
-            // Cached view says empty: refresh it. The acquire pairs with the producer's release of
-            // producerIndex, so every slot below it holds its element.
-            final long available = (long) PRODUCER_INDEX.getAcquire(this);
-            if (index >= available) {
-                return null;
-            }
-            producerIndexCache = available;
-        }
         final Object[] buffer = this.buffer;
+        final long index = consumerIndex; // own field: plain read
         final int slot = slot(index);
+        // The slot is the flag: non-null means published (acquire pairs with the producer's
+        // release store of the element). No index of the producer's is read.
         @SuppressWarnings("unchecked")
-        final E e = (E) buffer[slot];
-        buffer[slot] = null; // nothing retained; ordered before the release below
-        CONSUMER_INDEX.setRelease(this, index + 1);
+        final E e = (E) SLOTS.getAcquire(buffer, slot);
+        if (e == null) {
+            return null;
+        }
+        SLOTS.setRelease(buffer, slot, null); // hands the slot back; nothing retained
+        CONSUMER_INDEX.setRelease(this, index + 1); // for size()/isEmpty()
         return e;
     }
 
@@ -288,7 +318,7 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         }
         int n = 0;
         E e;
-        // poll() is tiny and inlines; the consumerIndex/producerIndexCache it touches are in L1.
+        // poll() is tiny and inlines; consumerIndex stays in this core's L1.
         while (n < limit && (e = poll()) != null) {
             n++;
             c.accept(e);

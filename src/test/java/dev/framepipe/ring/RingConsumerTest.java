@@ -137,6 +137,54 @@ class RingConsumerTest {
         await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
     }
 
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void everyBurstIsHandedOverWithoutAnotherOfferToWakeItUp() throws Exception {
+        // The producer waits for each burst to be handed over before it offers the next one, so
+        // its next offer lands just as the drain is finishing (onBatchEnd, empty ring, unschedule).
+        // A lost wake-up strands the burst's last element with no later offer to rescue it: the
+        // wait below then times out. (bursts/await in the other tests would not notice, since the
+        // next offer schedules a drain that also takes the stranded element.)
+        final ForkJoinPool pool = pool(1);
+        final CheckingHandler handler = new CheckingHandler(4);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(8), pool, handler, 4);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread producer = Thread.ofPlatform().name("test-event-loop").start(() -> {
+            try {
+                SplittableRandom random = new SplittableRandom(3);
+                long next = 0;
+                for (int burst = 0; burst < 200_000; burst++) {
+                    int size = random.nextInt(1, 9);
+                    for (int i = 0; i < size; i++) {
+                        if (!consumer.offer(next)) {
+                            throw new AssertionError("ring of 8 full with a burst of at most 8");
+                        }
+                        next++;
+                    }
+                    // bounded busy wait on a condition (not a sleep)
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    int idle = 0;
+                    while (handler.batchEnds.get() != next) {
+                        if (System.nanoTime() > deadline) {
+                            throw new AssertionError("lost wake-up: burst " + burst + " offered up to "
+                                    + next + " but only " + handler.batchEnds.get() + " handed over");
+                        }
+                        idle = SpscRingTest.backOff(idle);
+                    }
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        producer.join();
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get().getMessage(), failure.get());
+        }
+        assertThat(handler.violations).isEmpty();
+        assertThat(uncaught).isEmpty();
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+    }
+
     /**
      * Runs on a dedicated producer thread (like a Netty event loop): bursts of random size, each
      * element retried while the ring is full, then a random pause of 0-20 microseconds.

@@ -1,0 +1,423 @@
+package dev.framepipe.ring;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import org.jctools.queues.SpscArrayQueue;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Group;
+import org.openjdk.jmh.annotations.GroupThreads;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.infra.Control;
+
+/**
+ * SpscRing against JCTools SpscArrayQueue and ArrayBlockingQueue, all in one run:
+ * <ul>
+ *   <li>{@code throughput_*}: one producer thread, one consumer thread (JMH group 1+1). Each
+ *       invocation is one successful offer (or poll); a full (empty) queue is retried (spin,
+ *       then yield: {@link #backOff}) until it succeeds or the iteration ends. The poll method's score is the
+ *       hand-off rate; the group score is offers + polls.</li>
+ *   <li>{@code pingPong_*}: round trip of one token through two queues, ping thread and pong
+ *       thread both spinning (AverageTime, ns per round trip).</li>
+ *   <li>{@code ringConsumer_*}: the producer side of RingConsumer (ring offer + full fence +
+ *       scheduled check) with the drain on a 1-worker ForkJoinPool, and the round trip of a token
+ *       through a RingConsumer whose handler answers on a second ring: the cost of a wake-up.</li>
+ * </ul>
+ * Elements are preallocated Integers, so every allocation that {@code -prof gc} reports is the
+ * queue's. Each queue type has its own benchmark methods and state classes so that every call
+ * site stays monomorphic in the single forked JVM.
+ *
+ * <pre>
+ * ./mvnw -Pjmh -DskipTests package
+ * java -jar target/benchmarks.jar 'dev.framepipe.ring.RingBenchmark' -f 1 -wi 3 -w 1s -i 5 -r 1s -prof gc
+ * </pre>
+ */
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class RingBenchmark {
+
+    static final int CAPACITY = 1024;
+    /** Spins before yielding: 2 shared cores, so a waiting thread must let its partner run. */
+    static final int SPINS = 256;
+    static final Integer TOKEN = 7;
+
+    /**
+     * The same back-off for every queue: spin briefly, then yield. On this 2-core machine shared
+     * with other builds, a pure spin burns the time slice its descheduled partner needs, and the
+     * scores then measure the scheduler rather than the queue.
+     */
+    static void backOff(int idle) {
+        if (idle < SPINS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    // ---- throughput -------------------------------------------------------------------------
+
+    @State(Scope.Group)
+    public static class RingQ {
+        final SpscRing<Integer> q = new SpscRing<>(CAPACITY);
+    }
+
+    /** The first SpscRing design (each side caches the other's index), benchmark-only. */
+    @State(Scope.Group)
+    public static class CiQ {
+        final CachedIndexRing<Integer> q = new CachedIndexRing<>(CAPACITY);
+    }
+
+    @State(Scope.Group)
+    public static class JcQ {
+        final SpscArrayQueue<Integer> q = new SpscArrayQueue<>(CAPACITY);
+    }
+
+    @State(Scope.Group)
+    public static class AbQ {
+        final ArrayBlockingQueue<Integer> q = new ArrayBlockingQueue<>(CAPACITY);
+    }
+
+    @Benchmark
+    @Group("throughput_ring")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void ringOffer(RingQ s, Control ctl) {
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+    }
+
+    @Benchmark
+    @Group("throughput_ring")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public Integer ringPoll(RingQ s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("throughput_cachedIndex")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void cachedIndexOffer(CiQ s, Control ctl) {
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+    }
+
+    @Benchmark
+    @Group("throughput_cachedIndex")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public Integer cachedIndexPoll(CiQ s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("throughput_jctools")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void jctoolsOffer(JcQ s, Control ctl) {
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+    }
+
+    @Benchmark
+    @Group("throughput_jctools")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public Integer jctoolsPoll(JcQ s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("throughput_abq")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void abqOffer(AbQ s, Control ctl) {
+        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+    }
+
+    @Benchmark
+    @Group("throughput_abq")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public Integer abqPoll(AbQ s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    // ---- ping-pong round trip --------------------------------------------------------------
+
+    @State(Scope.Group)
+    public static class RingPair {
+        final SpscRing<Integer> there = new SpscRing<>(CAPACITY);
+        final SpscRing<Integer> back = new SpscRing<>(CAPACITY);
+
+        /** A token stranded by the end of the last iteration would double the tokens in flight. */
+        @Setup(Level.Iteration)
+        public void clear() {
+            while (there.poll() != null) { }
+            while (back.poll() != null) { }
+        }
+    }
+
+    @State(Scope.Group)
+    public static class CiPair {
+        final CachedIndexRing<Integer> there = new CachedIndexRing<>(CAPACITY);
+        final CachedIndexRing<Integer> back = new CachedIndexRing<>(CAPACITY);
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            while (there.poll() != null) { }
+            while (back.poll() != null) { }
+        }
+    }
+
+    @State(Scope.Group)
+    public static class JcPair {
+        final SpscArrayQueue<Integer> there = new SpscArrayQueue<>(CAPACITY);
+        final SpscArrayQueue<Integer> back = new SpscArrayQueue<>(CAPACITY);
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            there.clear();
+            back.clear();
+        }
+    }
+
+    @State(Scope.Group)
+    public static class AbPair {
+        final ArrayBlockingQueue<Integer> there = new ArrayBlockingQueue<>(CAPACITY);
+        final ArrayBlockingQueue<Integer> back = new ArrayBlockingQueue<>(CAPACITY);
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            there.clear();
+            back.clear();
+        }
+    }
+
+    @Benchmark
+    @Group("pingPong_ring")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public Integer ringPing(RingPair s, Control ctl) {
+        s.there.offer(TOKEN);
+        Integer e;
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("pingPong_ring")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void ringPong(RingPair s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        if (e != null) {
+            s.back.offer(e);
+        }
+    }
+
+    @Benchmark
+    @Group("pingPong_cachedIndex")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public Integer cachedIndexPing(CiPair s, Control ctl) {
+        s.there.offer(TOKEN);
+        Integer e;
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("pingPong_cachedIndex")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void cachedIndexPong(CiPair s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        if (e != null) {
+            s.back.offer(e);
+        }
+    }
+
+    @Benchmark
+    @Group("pingPong_jctools")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public Integer jctoolsPing(JcPair s, Control ctl) {
+        s.there.offer(TOKEN);
+        Integer e;
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("pingPong_jctools")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void jctoolsPong(JcPair s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        if (e != null) {
+            s.back.offer(e);
+        }
+    }
+
+    @Benchmark
+    @Group("pingPong_abq")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public Integer abqPing(AbPair s, Control ctl) {
+        s.there.offer(TOKEN);
+        Integer e;
+        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    @Benchmark
+    @Group("pingPong_abq")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public void abqPong(AbPair s, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        if (e != null) {
+            s.back.offer(e);
+        }
+    }
+
+    // ---- RingConsumer: mailbox drain on a ForkJoinPool ----------------------------------------
+
+    /** A 1-worker pool draining into a Blackhole; the benchmark thread is the event loop. */
+    @State(Scope.Thread)
+    public static class Mailbox {
+        ForkJoinPool pool;
+        RingConsumer<Integer> consumer;
+
+        @Setup(Level.Trial)
+        public void start(Blackhole bh) {
+            pool = new ForkJoinPool(1);
+            consumer = new RingConsumer<>(new SpscRing<>(CAPACITY), pool, new RingConsumer.BatchHandler<>() {
+                @Override
+                public void onElement(Integer e) {
+                    bh.consume(e);
+                }
+
+                @Override
+                public void onBatchEnd() {
+                }
+            }, 64);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Offers through RingConsumer, retrying while full: producer cost incl. fence and wake-ups. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    public void ringConsumer_offer(Mailbox s) {
+        for (int idle = 0; !s.consumer.offer(TOKEN); idle++) {
+            backOff(idle);
+        }
+    }
+
+    /**
+     * The pong side is a RingConsumer whose handler answers on a second ring: each round trip
+     * wakes the drain up from idle (submission, worker unpark, drain, unschedule).
+     */
+    @State(Scope.Thread)
+    public static class MailboxPingPong {
+        ForkJoinPool pool;
+        RingConsumer<Integer> there;
+        SpscRing<Integer> back;
+
+        @Setup(Level.Trial)
+        public void start() {
+            pool = new ForkJoinPool(1);
+            back = new SpscRing<>(CAPACITY);
+            there = new RingConsumer<>(new SpscRing<>(CAPACITY), pool, new RingConsumer.BatchHandler<>() {
+                @Override
+                public void onElement(Integer e) {
+                    back.offer(e);
+                }
+
+                @Override
+                public void onBatchEnd() {
+                }
+            }, 64);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            pool.shutdownNow();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public Integer ringConsumer_roundTrip(MailboxPingPong s) {
+        s.there.offer(TOKEN);
+        Integer e;
+        for (int idle = 0; (e = s.back.poll()) == null; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+}
