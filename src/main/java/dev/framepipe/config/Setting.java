@@ -24,7 +24,18 @@ public enum Setting {
     ALLOCATOR("allocator", "pooled", "pooled (PooledByteBufAllocator) or adaptive (Netty 4.2's default)"),
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
     WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
-    PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool");
+    PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool"),
+    SLOW_FRAME_GRACE("slow-frame-grace", "10s", "time a started frame may take before slow-frame-min-rate applies"),
+    SLOW_FRAME_MIN_RATE("slow-frame-min-rate", "1KiB", "bytes/s a started frame must keep arriving at after the grace, or the connection is closed (0 = off)"),
+    DIRECT_MEMORY_BUDGET("direct-memory-budget", "0", "pooled direct memory of all connections at which reading pauses (0 = 3/4 of the JVM's max direct memory)"),
+    TLS_CERT_CHAIN("tls-cert-chain", "none", "PEM certificate chain of the frame port (none = plain TCP)"),
+    TLS_KEY("tls-key", "none", "PEM private key (PKCS#8) of tls-cert-chain"),
+    TLS_CLIENT_AUTH("tls-client-auth", "none", "client certificates: none, optional or require (mutual TLS, checked against tls-ca)"),
+    TLS_CA("tls-ca", "none", "PEM bundle of the CAs that sign client certificates"),
+    TLS_PROVIDER("tls-provider", "auto", "auto (OpenSSL where it loads, else the JDK), openssl or jdk"),
+    TLS_RELOAD_INTERVAL("tls-reload-interval", "10s", "how often the certificate, key and CA files are checked for changes (0 = never)"),
+    TLS_HANDSHAKE_TIMEOUT("tls-handshake-timeout", "10s", "a TLS handshake not finished in this time closes the connection"),
+    HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate");
 
     private final String key;
     private final String defaultValue;

@@ -2,6 +2,7 @@ package dev.framepipe.server;
 
 import dev.framepipe.config.FramepipeConfig;
 import dev.framepipe.metrics.FrameMetrics;
+import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.RingMetrics;
 import dev.framepipe.metrics.TransformMetrics;
 import java.util.Set;
@@ -14,7 +15,9 @@ record ConnectionContext(
         RingMetrics ringMetrics,
         TransformMetrics transformMetrics,
         Set<ConnectionHandler> registry,
-        BooleanSupplier drainingFlag) {
+        BooleanSupplier drainingFlag,
+        RefusalMetrics refusals,
+        DirectMemoryBudget memory) {
 
     boolean draining() {
         return drainingFlag.getAsBoolean();

@@ -6,6 +6,7 @@ import dev.framepipe.http.HttpEndpoint;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionMetrics;
 import dev.framepipe.metrics.FrameMetrics;
+import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.RingMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
 import dev.framepipe.metrics.TransformMetrics;
@@ -55,6 +56,8 @@ public final class FramepipeServer implements AutoCloseable {
     private final Set<ConnectionHandler> connections = ConcurrentHashMap.newKeySet();
     private final Transports transport;
     private final ByteBufAllocator allocator;
+    private final RefusalMetrics refusals = new RefusalMetrics();
+    private final DirectMemoryBudget memoryBudget;
     private volatile Phase phase = Phase.STARTING;
 
     private MultiThreadIoEventLoopGroup acceptGroup;
@@ -72,6 +75,9 @@ public final class FramepipeServer implements AutoCloseable {
                 : new AdaptiveByteBufAllocator();
         this.metrics = new ServiceMetrics(allocator);
         this.registry = metrics.registry();
+        this.memoryBudget = DirectMemoryBudget.forAllocator(config.directMemoryBudget(), allocator);
+        metrics.bind(refusals);
+        metrics.bind(memoryBudget);
     }
 
     /** Binds both ports and starts accepting frames. */
@@ -100,7 +106,8 @@ public final class FramepipeServer implements AutoCloseable {
         metrics.bind(ringMetrics);
         ConnectionMetrics connectionMetrics = metrics.connections();
         ConnectionContext shared = new ConnectionContext(config, frameMetrics, ringMetrics, transformMetrics,
-                connections, () -> phase == Phase.DRAINING || phase == Phase.STOPPED);
+                connections, () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
+        memoryBudget.start(acceptGroup.next());
         TrafficCounter traffic = new TrafficCounter(frameMetrics);
         AtomicInteger refused = new AtomicInteger();
 
@@ -121,6 +128,8 @@ public final class FramepipeServer implements AutoCloseable {
                         ch.closeFuture().addListener(f -> connectionMetrics.closed());
                         if (open > config.maxConnections() || phase != Phase.READY) {
                             refused.incrementAndGet();
+                            refusals.refused(phase != Phase.READY ? RefusalMetrics.Reason.NOT_READY
+                                    : RefusalMetrics.Reason.MAX_CONNECTIONS);
                             ch.close();
                             return;
                         }
@@ -128,6 +137,10 @@ public final class FramepipeServer implements AutoCloseable {
                         ConnectionHandler handler = new ConnectionHandler(shared, lane, config.maxFrameBytes());
                         ChannelPipeline p = ch.pipeline();
                         p.addLast("traffic", traffic);
+                        if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
+                            p.addLast("slow-frame", new SlowFrameGuard(handler.decoder(), refusals,
+                                    config.slowFrameGrace(), config.slowFrameMinRate()));
+                        }
                         p.addLast("decoder", handler.decoder());
                         p.addLast("connection", handler);
                     }
@@ -175,6 +188,19 @@ public final class FramepipeServer implements AutoCloseable {
         return transport.name();
     }
 
+    public RefusalMetrics refusals() {
+        return refusals;
+    }
+
+    /** The direct-memory budget in bytes and the highest sample since the last call. */
+    public long directMemoryBudget() {
+        return memoryBudget.budget();
+    }
+
+    public long takeDirectMemoryPeak() {
+        return memoryBudget.takePeak();
+    }
+
     public int openConnections() {
         return connections.size();
     }
@@ -217,6 +243,7 @@ public final class FramepipeServer implements AutoCloseable {
 
     private void stopResources() throws InterruptedException {
         phase = Phase.STOPPED;
+        memoryBudget.stop();
         if (http != null) {
             http.stop();
         }
