@@ -12,6 +12,8 @@ import dev.framepipe.metrics.ServiceMetrics;
 import dev.framepipe.metrics.TransformMetrics;
 import dev.framepipe.pipeline.FrameProcessor;
 import dev.framepipe.pipeline.Lane;
+import dev.framepipe.security.ServerTls;
+import dev.framepipe.security.TlsHandshakeGuard;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -66,6 +68,7 @@ public final class FramepipeServer implements AutoCloseable {
     private List<Lane> lanes;
     private Channel serverChannel;
     private HttpEndpoint http;
+    private ServerTls tls;
 
     public FramepipeServer(FramepipeConfig config) {
         this.config = config;
@@ -82,6 +85,9 @@ public final class FramepipeServer implements AutoCloseable {
 
     /** Binds both ports and starts accepting frames. */
     public synchronized FramepipeServer start() throws InterruptedException {
+        if (config.tls().enabled()) {
+            tls = ServerTls.create(config.tls()); // before any thread: bad files are a configuration error
+        }
         acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("framepipe-accept", true),
                 transport.ioHandlerFactory());
         ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
@@ -110,6 +116,7 @@ public final class FramepipeServer implements AutoCloseable {
         memoryBudget.start(acceptGroup.next());
         TrafficCounter traffic = new TrafficCounter(frameMetrics);
         AtomicInteger refused = new AtomicInteger();
+        TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
@@ -143,11 +150,22 @@ public final class FramepipeServer implements AutoCloseable {
                         }
                         p.addLast("decoder", handler.decoder());
                         p.addLast("connection", handler);
+                        if (tls != null) {
+                            // first in line: every handler after it sees plain frame bytes
+                            p.addFirst("tls-guard", tlsGuard);
+                            p.addFirst("tls", tls.newHandler(ch.alloc()));
+                        }
                     }
                 });
         serverChannel = bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel();
 
         http = new HttpEndpoint(config.bindAddress(), config.httpPort(), registry, () -> phase == Phase.READY);
+        if (tls != null) {
+            tls.watch(acceptGroup.next());
+            if (config.tls().httpTls()) {
+                http.useTls(tls::newHandler);
+            }
+        }
         http.start();
         phase = Phase.READY;
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
@@ -186,6 +204,11 @@ public final class FramepipeServer implements AutoCloseable {
 
     public String transportName() {
         return transport.name();
+    }
+
+    /** The frame port's TLS (null when plain): tests and tools reload it without waiting for the poll. */
+    public ServerTls tls() {
+        return tls;
     }
 
     public RefusalMetrics refusals() {
@@ -244,6 +267,9 @@ public final class FramepipeServer implements AutoCloseable {
     private void stopResources() throws InterruptedException {
         phase = Phase.STOPPED;
         memoryBudget.stop();
+        if (tls != null) {
+            tls.close();
+        }
         if (http != null) {
             http.stop();
         }
