@@ -19,11 +19,13 @@ public final class Main {
         int status = switch (command) {
             case "serve" -> ServeCommand.run(rest);
             case "client" -> ClientCommand.run(rest);
+            case "soak" -> SoakCommand.run(rest);
             case "help", "-h", "--help" -> {
                 System.out.println("""
                         usage: framepipe <command> [options]
                           serve    run the service (framepipe serve --help for its settings)
-                          client   send one request and print the answer (framepipe client --help)""");
+                          client   send one request and print the answer (framepipe client --help)
+                          soak     soak-test a running server (load-tests/soak.sh starts one)""");
                 yield 0;
             }
             default -> {
