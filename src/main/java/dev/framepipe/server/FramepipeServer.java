@@ -151,9 +151,10 @@ public final class FramepipeServer implements AutoCloseable {
                         p.addLast("decoder", handler.decoder());
                         p.addLast("connection", handler);
                         if (tls != null) {
-                            // first in line: every handler after it sees plain frame bytes
-                            p.addFirst("tls-guard", tlsGuard);
-                            p.addFirst("tls", tls.newHandler(ch.alloc()));
+                            // right after the byte counter (which counts socket bytes): every
+                            // handler after it sees plain frame bytes
+                            p.addAfter("traffic", "tls", tls.newHandler(ch.alloc()));
+                            p.addAfter("tls", "tls-guard", tlsGuard);
                         }
                     }
                 });
