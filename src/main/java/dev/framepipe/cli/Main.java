@@ -3,7 +3,7 @@ package dev.framepipe.cli;
 import java.util.Arrays;
 
 /**
- * Entry point of the framepipe jar: {@code serve}, {@code client}. Exit codes: 0 success,
+ * Entry point of the framepipe jar: {@code serve}, {@code client}, {@code load}, {@code baseline}. Exit codes: 0 success,
  * 1 runtime failure, 2 bad command line or configuration.
  */
 public final class Main {
@@ -19,12 +19,16 @@ public final class Main {
         int status = switch (command) {
             case "serve" -> ServeCommand.run(rest);
             case "client" -> ClientCommand.run(rest);
+            case "load" -> LoadCommand.run(rest);
+            case "baseline" -> BaselineCommand.run(rest);
             case "soak" -> SoakCommand.run(rest);
             case "help", "-h", "--help" -> {
                 System.out.println("""
                         usage: framepipe <command> [options]
                           serve    run the service (framepipe serve --help for its settings)
                           client   send one request and print the answer (framepipe client --help)
+                          load     load generator (framepipe load --help)
+                          baseline transport-only comparison server (framepipe baseline --help)
                           soak     soak-test a running server (load-tests/soak.sh starts one)""");
                 yield 0;
             }

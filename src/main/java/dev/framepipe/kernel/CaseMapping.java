@@ -90,14 +90,17 @@ public final class CaseMapping {
         return upper ? (b >= 'a' && b <= 'z' ? b - 32 : b) : (b >= 'A' && b <= 'Z' ? b + 32 : b);
     }
 
+    /** {@link #scan} result: the text holds a code point that needs the String path. */
+    public static final long SCAN_SPECIAL = -1;
+
     /**
-     * {@link TextKernels#caseMapInPlace} for {@code [start, end)} when {@code [start, from)}
-     * is already known to map to itself (the vector kernels pass the end of their ASCII
-     * prefix; scalar callers pass {@code from == start}).
+     * Read-only pass over {@code [from, end)}: the mapped length and whether anything changes.
+     *
+     * @return {@link #SCAN_SPECIAL}, or {@code mappedLength << 2 | (changed ? 1 : 0) |
+     *     (someCodePointChangesLength ? 2 : 0)}
      */
-    public static long caseMapInPlace(MemorySegment seg, long start, long from, long end, boolean upper) {
-        // Pass 1: does anything change, what is the mapped length, any special code point?
-        long outLen = from - start;
+    public static long scan(MemorySegment seg, long from, long end, boolean upper) {
+        long outLen = 0;
         boolean changed = false;
         boolean lengthChanges = false;
         long p = from;
@@ -113,7 +116,7 @@ public final class CaseMapping {
             int cp = dec >>> 3;
             int n = dec & 7;
             if (cp < Utf8.RAW && isSpecial(cp, upper)) {
-                return viaString(seg, start, end, upper);
+                return SCAN_SPECIAL;
             }
             int m = mapSimple(cp, upper);
             int ml = Utf8.encodedLength(m);
@@ -122,21 +125,54 @@ public final class CaseMapping {
             outLen += ml;
             p += n;
         }
-        if (!changed) {
+        return outLen << 2 | (changed ? 1 : 0) | (lengthChanges ? 2 : 0);
+    }
+
+    /**
+     * Rewrites {@code [from, end)} in place after {@link #scan} found its mapped length equal to
+     * its length; {@code scanResult} is what scan returned.
+     *
+     * @return false when the text turned out ill-formed (only possible without validation);
+     *     nothing was written then
+     */
+    public static boolean rewrite(MemorySegment seg, long from, long end, boolean upper, long scanResult) {
+        if ((scanResult & 2) == 0) {
+            rewriteSameLengths(seg, from, end, upper);
+            return true;
+        }
+        if (Utf8.validate(seg, from, end) >= 0) {
+            return false; // rewriteShifting decodes backwards, which needs well-formed text
+        }
+        rewriteShifting(seg, from, end, upper);
+        return true;
+    }
+
+    /**
+     * {@link TextKernels#caseMapInPlace} for {@code [start, end)} when {@code [start, from)}
+     * is already known to map to itself (the vector kernels pass the end of their ASCII
+     * prefix; scalar callers pass {@code from == start}).
+     */
+    public static long caseMapInPlace(MemorySegment seg, long start, long from, long end, boolean upper) {
+        long scan = scan(seg, from, end, upper);
+        if (scan == SCAN_SPECIAL) {
+            return viaString(seg, start, end, upper);
+        }
+        if ((scan & 1) == 0) {
             return TextKernels.UNCHANGED;
         }
+        long outLen = (from - start) + (scan >>> 2);
         if (outLen != end - start) {
             return outLen;
         }
-        if (!lengthChanges) {
-            rewriteSameLengths(seg, from, end, upper);
-        } else if (Utf8.validate(seg, from, end) >= 0) {
-            // Only reachable with unvalidated input; the String path cannot write out of bounds.
-            return viaString(seg, start, end, upper);
-        } else {
-            rewriteShifting(seg, from, end, upper);
+        if (!rewrite(seg, from, end, upper, scan)) {
+            return viaString(seg, start, end, upper); // ill-formed input: String path is safe
         }
         return TextKernels.IN_PLACE;
+    }
+
+    /** The rare path for a whole text: decode to a String and let the JDK special-case it. */
+    public static long caseMapInPlaceViaString(MemorySegment seg, long start, long end, boolean upper) {
+        return viaString(seg, start, end, upper);
     }
 
     /** In-place rewrite when every code point keeps its byte length. */
@@ -208,7 +244,7 @@ public final class CaseMapping {
 
     /**
      * {@link TextKernels#caseMapTo} for {@code [start, end)}, where {@code [start, from)} is
-     * known to map to itself and has already been copied to {@code dst[dstStart, ...)}.
+     * ASCII and its mapping has already been written to {@code dst[dstStart, ...)}.
      *
      * @return total bytes written from {@code dstStart}
      */

@@ -24,8 +24,20 @@ public final class Utf8 {
      *     first ill-formed sequence
      */
     public static long validate(MemorySegment seg, long from, long end) {
+        long r = validateSome(seg, from, end, end);
+        return r >= 0 ? -1 : ~r;
+    }
+
+    /**
+     * Validates the sequences that start in {@code [from, limit)} of text ending at
+     * {@code end}; {@code from} must be a sequence boundary.
+     *
+     * @return the position just after the last of them (&ge; {@code limit}, a sequence
+     *     boundary), or {@code ~position} of the first ill-formed sequence (negative)
+     */
+    public static long validateSome(MemorySegment seg, long from, long limit, long end) {
         long i = from;
-        while (i < end) {
+        while (i < limit) {
             int b = seg.get(BYTE, i);
             if (b >= 0) {
                 i++;
@@ -33,42 +45,42 @@ public final class Utf8 {
             }
             b &= 0xFF;
             if (b < 0xC2) { // continuation byte, or C0/C1 (always overlong)
-                return i;
+                return ~i;
             }
             if (b < 0xE0) {
                 if (i + 1 >= end || !isCont(seg.get(BYTE, i + 1))) {
-                    return i;
+                    return ~i;
                 }
                 i += 2;
             } else if (b < 0xF0) {
                 if (i + 2 >= end) {
-                    return i;
+                    return ~i;
                 }
                 int c1 = seg.get(BYTE, i + 1) & 0xFF;
                 // E0 needs A0..BF (else overlong), ED needs 80..9F (else a surrogate)
                 int lo = b == 0xE0 ? 0xA0 : 0x80;
                 int hi = b == 0xED ? 0x9F : 0xBF;
                 if (c1 < lo || c1 > hi || !isCont(seg.get(BYTE, i + 2))) {
-                    return i;
+                    return ~i;
                 }
                 i += 3;
             } else if (b < 0xF5) {
                 if (i + 3 >= end) {
-                    return i;
+                    return ~i;
                 }
                 int c1 = seg.get(BYTE, i + 1) & 0xFF;
                 // F0 needs 90..BF (else overlong), F4 needs 80..8F (else above U+10FFFF)
                 int lo = b == 0xF0 ? 0x90 : 0x80;
                 int hi = b == 0xF4 ? 0x8F : 0xBF;
                 if (c1 < lo || c1 > hi || !isCont(seg.get(BYTE, i + 2)) || !isCont(seg.get(BYTE, i + 3))) {
-                    return i;
+                    return ~i;
                 }
                 i += 4;
             } else {
-                return i;
+                return ~i;
             }
         }
-        return -1;
+        return i;
     }
 
     private static boolean isCont(byte b) {

@@ -1,11 +1,12 @@
 package dev.framepipe.metrics;
 
 import dev.framepipe.pipeline.Lane;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
  * Hand-off and back-pressure: each ring's capacity and occupancy
@@ -15,8 +16,6 @@ import java.util.List;
 public final class RingMetrics implements MeterBinder {
 
     private final List<Lane> lanes;
-    private Counter ringFullPauses;
-    private Counter unwritablePauses;
 
     public RingMetrics(List<Lane> lanes) {
         this.lanes = lanes;
@@ -35,22 +34,17 @@ public final class RingMetrics implements MeterBinder {
                     .tag("ring", ring)
                     .register(registry);
         }
-        ringFullPauses = pauses(registry, "ring_full");
-        unwritablePauses = pauses(registry, "unwritable");
+        pauses(registry, "ring_full", PipelineCounters::pausesRingFull);
+        pauses(registry, "unwritable", PipelineCounters::pausesUnwritable);
     }
 
-    private static Counter pauses(MeterRegistry registry, String reason) {
-        return Counter.builder("pipeline.backpressure.pauses")
-                .description("Times reading a socket was paused")
-                .tag("reason", reason)
-                .register(registry);
-    }
-
-    public void pausedRingFull() {
-        ringFullPauses.increment();
-    }
-
-    public void pausedUnwritable() {
-        unwritablePauses.increment();
+    private void pauses(MeterRegistry registry, String reason, ToLongFunction<PipelineCounters> read) {
+        FunctionCounter.builder("pipeline.backpressure.pauses", lanes, all -> {
+            long n = 0;
+            for (Lane l : all) {
+                n += read.applyAsLong(l.counters());
+            }
+            return n;
+        }).description("Times reading a socket was paused").tag("reason", reason).register(registry);
     }
 }

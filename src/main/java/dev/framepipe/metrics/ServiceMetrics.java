@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.Lane;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -13,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import java.util.List;
 
 /**
  * The service's meter registry and its binders, one per concern: frames and bytes,
@@ -22,16 +24,18 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 public final class ServiceMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final FrameMetrics frames = new FrameMetrics();
     private final ConnectionMetrics connections = new ConnectionMetrics();
-    private final TransformMetrics transforms = new TransformMetrics();
     private final PipelineThreads threads = new PipelineThreads();
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /**
+     * The objects the function counters and gauges read. Micrometer holds those weakly, so this
+     * keeps them reachable as long as the registry is.
+     */
+    private List<PipelineCounters> pipelineCounters;
+    private List<Lane> lanes;
 
     public ServiceMetrics(ByteBufAllocator allocator) {
-        bind(frames);
         bind(connections);
-        bind(transforms);
         bind(new AllocationMetrics(threads));
         if (allocator instanceof ByteBufAllocatorMetricProvider provider) {
             bind(new NettyAllocatorMetrics(provider));
@@ -49,20 +53,22 @@ public final class ServiceMetrics {
         binder.bindTo(registry);
     }
 
+    /** Binds the meters read from the lanes' per-thread counters, once the lanes exist. */
+    public void bindPipeline(List<Lane> lanes) {
+        this.lanes = List.copyOf(lanes);
+        this.pipelineCounters = this.lanes.stream().map(Lane::counters).toList();
+        bind(new FrameMetrics(pipelineCounters));
+        bind(new TransformMetrics(pipelineCounters));
+        bind(new RingMetrics(this.lanes));
+        registry.getPrometheusRegistry().register(new FrameDurationCollector(pipelineCounters));
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
-    public FrameMetrics frames() {
-        return frames;
-    }
-
     public ConnectionMetrics connections() {
         return connections;
-    }
-
-    public TransformMetrics transforms() {
-        return transforms;
     }
 
     public PipelineThreads threads() {

@@ -1,26 +1,28 @@
 package dev.framepipe.metrics;
 
 import dev.framepipe.pipeline.TransformPath;
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.List;
 
 /** {@code pipeline_transform_total{path}}: how SCALE, UPPER and LOWER made their answers. */
 public final class TransformMetrics implements MeterBinder {
 
-    private final Counter[] byPath = new Counter[TransformPath.values().length];
+    private final List<PipelineCounters> lanes;
+
+    public TransformMetrics(List<PipelineCounters> lanes) {
+        this.lanes = lanes;
+    }
 
     @Override
     public void bindTo(MeterRegistry registry) {
         for (TransformPath p : TransformPath.values()) {
-            byPath[p.ordinal()] = Counter.builder("pipeline.transform")
+            FunctionCounter.builder("pipeline.transform", lanes,
+                            all -> FrameMetrics.sum(all, c -> c.transforms(p.ordinal())))
                     .description("Transforms by how they produced their result")
                     .tag("path", p.label())
                     .register(registry);
         }
-    }
-
-    public void record(TransformPath path) {
-        byPath[path.ordinal()].increment();
     }
 }

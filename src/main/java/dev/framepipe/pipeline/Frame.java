@@ -42,14 +42,28 @@ public final class Frame {
     public ErrorCode decodeError;
     public String decodeMessage;
 
-    /** The answer, set by the worker. */
+    /** The answer, when the worker produced it as a buffer (transforms, PING). */
     public ByteBuf response;
+    /**
+     * What the I/O thread still has to encode into an answer, when {@link #response} is null:
+     * a fixed-size result held in {@link #results}, or an error. Encoding on the I/O thread keeps
+     * every pooled buffer allocated and released on that thread, so nothing crosses to a worker's
+     * pool (which would cost heap for the recycler's hand-back queue).
+     */
+    public Answer answer = Answer.BUFFER;
+    /** STATS: count, sum, min, max, mean, variance (count as a double-encoded long); COUNT: four longs. */
+    public final long[] results = new long[6];
     /** The error answered, or null when the answer is a result. */
     public ErrorCode error;
+    /** The error's message, for {@link Answer#ERROR}. */
+    public String errorMessage;
     /** Whether the connection closes once this answer is flushed. */
     public boolean closeAfter;
     /** How a transform made its answer; null for other ops. */
     public TransformPath path;
+
+    /** The form of a frame's answer. */
+    public enum Answer { BUFFER, STATS, COUNT, ERROR }
 
     private Frame(Recycler.Handle<Frame> handle) {
         this.handle = handle;
@@ -89,6 +103,8 @@ public final class Frame {
         decodeError = null;
         decodeMessage = null;
         error = null;
+        errorMessage = null;
+        answer = Answer.BUFFER;
         closeAfter = false;
         path = null;
         handle.recycle(this);

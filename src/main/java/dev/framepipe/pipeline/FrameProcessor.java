@@ -4,12 +4,12 @@ import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.kernel.CountResult;
 import dev.framepipe.kernel.FloatKernels;
+import dev.framepipe.kernel.ParallelStats;
 
 import dev.framepipe.kernel.StatsAccumulator;
 import dev.framepipe.kernel.TextKernels;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
-import dev.framepipe.protocol.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.MemorySegment;
@@ -66,10 +66,10 @@ public final class FrameProcessor {
             }
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.ERROR, "frame kind=" + f.kind + " op=" + f.op + " id=" + f.id + " failed", t);
-            if (f.response != null && f.response != f.request) {
+            if (f.response != null) {
                 f.response.release();
+                f.response = null;
             }
-            f.response = null;
             fail(f, ErrorCode.INTERNAL, "internal error: " + t.getClass().getSimpleName());
         }
     }
@@ -89,13 +89,18 @@ public final class FrameProcessor {
         StatsAccumulator acc = stats;
         acc.reset();
         if (n > parallelThresholdFloats) {
-            ParallelFloats.stats(floats, pool, seg, off, n, parallelThresholdFloats, acc);
+            ParallelStats.statsParallel(floats, pool, seg, off, n, parallelThresholdFloats, acc);
         } else {
             floats.stats(seg, off, n, acc);
         }
-        f.response = Responses.stats(alloc, f.op, f.id,
-                acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
-        release(f);
+        long[] r = f.results;
+        r[0] = acc.count();
+        r[1] = Double.doubleToRawLongBits(acc.sum());
+        r[2] = Double.doubleToRawLongBits(acc.min());
+        r[3] = Double.doubleToRawLongBits(acc.max());
+        r[4] = Double.doubleToRawLongBits(acc.mean());
+        r[5] = Double.doubleToRawLongBits(acc.variance());
+        f.answer = Frame.Answer.STATS; // encoded by the I/O thread, over the request if it has room
     }
 
     private void scale(Frame f) {
@@ -115,7 +120,7 @@ public final class FrameProcessor {
         MemorySegment seg = MemoryViews.segment(req, values, n << 2);
         long off = MemoryViews.offset(req, values);
         if (n > parallelThresholdFloats) {
-            ParallelFloats.scale(floats, pool, seg, off, n, a, b, parallelThresholdFloats);
+            ParallelStats.scaleParallel(floats, pool, seg, off, n, parallelThresholdFloats, a, b);
         } else {
             floats.scale(seg, off, n, a, b);
         }
@@ -189,8 +194,12 @@ public final class FrameProcessor {
         CountResult c = counts;
         c.clear();
         text.count(seg, off, payload, c);
-        f.response = Responses.count(alloc, f.op, f.id, c.bytes, c.codePoints, c.words, c.lines);
-        release(f);
+        long[] r = f.results;
+        r[0] = c.bytes;
+        r[1] = c.codePoints;
+        r[2] = c.words;
+        r[3] = c.lines;
+        f.answer = Frame.Answer.COUNT;
     }
 
     private static void echo(Frame f) {
@@ -200,10 +209,10 @@ public final class FrameProcessor {
         f.request = null;
     }
 
-    private void fail(Frame f, ErrorCode code, String message) {
-        release(f);
+    private static void fail(Frame f, ErrorCode code, String message) {
         f.error = code;
-        f.response = Responses.error(alloc, f.op, f.id, code, message);
+        f.errorMessage = message;
+        f.answer = Frame.Answer.ERROR;
     }
 
     private static void release(Frame f) {

@@ -1,5 +1,6 @@
 package dev.framepipe.pipeline;
 
+import dev.framepipe.metrics.PipelineCounters;
 import dev.framepipe.ring.RingConsumer;
 import dev.framepipe.ring.SpscRing;
 import io.netty.channel.EventLoop;
@@ -40,6 +41,8 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
     /** Resume reading paused connections once this many slots are free again. */
     private final int resumeThreshold;
     private final Runnable writeBack = this::writeBack;
+    /** Per-frame counters, written by this lane's I/O thread only. */
+    private final PipelineCounters counters = new PipelineCounters();
 
     // I/O thread only.
     private int inFlight;
@@ -71,6 +74,10 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
 
     public EventLoop eventLoop() {
         return loop;
+    }
+
+    public PipelineCounters counters() {
+        return counters;
     }
 
     public int capacity() {

@@ -1,12 +1,15 @@
 package dev.framepipe.protocol;
 
-import static dev.framepipe.protocol.FrameDescriptor.*;
+import static dev.framepipe.protocol.FrameDescriptor.ERROR_KIND;
+import static dev.framepipe.protocol.FrameDescriptor.ERROR_MESSAGE_OFFSET;
+import static dev.framepipe.protocol.FrameDescriptor.HEADER_LENGTH;
+import static dev.framepipe.protocol.FrameDescriptor.writeHeader;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 
-/** Builds response frames that need a buffer of their own (errors and fixed-size results). */
+/** Builds error answers, which need a buffer of their own. */
 public final class Responses {
 
     /** Error messages are for humans; capped so an error answer stays a small buffer. */
@@ -29,30 +32,6 @@ public final class Responses {
         writeHeader(buf, payload, ERROR_KIND, op, id);
         buf.writeShortLE(code.code());
         ByteBufUtil.writeUtf8(buf, text);
-        return buf;
-    }
-
-    public static ByteBuf stats(ByteBufAllocator alloc, int op, long id,
-                                long count, double sum, double min, double max, double mean, double variance) {
-        ByteBuf buf = alloc.directBuffer(HEADER_LENGTH + STATS_RESPONSE_LENGTH);
-        writeHeader(buf, STATS_RESPONSE_LENGTH, Kinds.FLOATS | RESPONSE_BIT, op, id);
-        buf.writeLongLE(count);
-        buf.writeLongLE(Double.doubleToRawLongBits(sum));
-        buf.writeLongLE(Double.doubleToRawLongBits(min));
-        buf.writeLongLE(Double.doubleToRawLongBits(max));
-        buf.writeLongLE(Double.doubleToRawLongBits(mean));
-        buf.writeLongLE(Double.doubleToRawLongBits(variance));
-        return buf;
-    }
-
-    public static ByteBuf count(ByteBufAllocator alloc, int op, long id,
-                                long bytes, long codePoints, long words, long lines) {
-        ByteBuf buf = alloc.directBuffer(HEADER_LENGTH + COUNT_RESPONSE_LENGTH);
-        writeHeader(buf, COUNT_RESPONSE_LENGTH, Kinds.TEXT | RESPONSE_BIT, op, id);
-        buf.writeLongLE(bytes);
-        buf.writeLongLE(codePoints);
-        buf.writeLongLE(words);
-        buf.writeLongLE(lines);
         return buf;
     }
 }

@@ -2,11 +2,10 @@ package dev.framepipe.server;
 
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
-import dev.framepipe.metrics.FrameMetrics;
+import dev.framepipe.metrics.PipelineCounters;
 import dev.framepipe.metrics.RefusalMetrics;
-import dev.framepipe.metrics.RingMetrics;
-import dev.framepipe.metrics.TransformMetrics;
 import dev.framepipe.pipeline.Frame;
+import dev.framepipe.pipeline.FrameAnswers;
 import dev.framepipe.pipeline.FrameOwner;
 import dev.framepipe.pipeline.Lane;
 import dev.framepipe.protocol.DecodeFailure;
@@ -48,6 +47,8 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
 
     private final ConnectionContext shared;
     private final Lane lane;
+    /** This I/O thread's counters (the lane's): plain increments, no contention. */
+    private final PipelineCounters counters;
     private final FrameDecoder decoder;
     private final Owner owner = new Owner();
     private final Runnable laneHasRoom = this::laneHasRoom;
@@ -70,6 +71,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     public ConnectionHandler(ConnectionContext shared, Lane lane, int maxFrameBytes) {
         this.shared = shared;
         this.lane = lane;
+        this.counters = lane.counters();
         this.decoder = new FrameDecoder(maxFrameBytes, this);
     }
 
@@ -157,7 +159,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             ctx.fireChannelRead(msg);
             return;
         }
-        shared.frameMetrics().received(frame.type);
+        counters.received(frame.type);
         lastFrameNanos = now;
         inFlight++;
         lane.submit(frame);
@@ -210,11 +212,10 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         }
         if ((pauseReasons & reason) == 0) {
             pauseReasons |= reason;
-            RingMetrics rings = shared.ringMetrics();
             if (reason == PAUSE_LANE_FULL) {
-                rings.pausedRingFull();
+                counters.pausedRingFull();
             } else if (reason == PAUSE_UNWRITABLE) {
-                rings.pausedUnwritable();
+                counters.pausedUnwritable();
             }
         }
     }
@@ -259,13 +260,16 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         @Override
         protected void complete(Frame frame) {
             inFlight--;
+            if (state != State.CLOSED) {
+                FrameAnswers.encode(frame, ctx.alloc());
+            }
             ByteBuf response = frame.response;
             frame.response = null;
             if (frame.path != null) {
-                shared.transformMetrics().record(frame.path);
+                counters.transform(frame.path);
             }
             if (state != State.CLOSED && response != null) {
-                shared.frameMetrics().completed(frame.type, frame.error, System.nanoTime() - frame.startNanos);
+                counters.completed(frame.type, frame.error, System.nanoTime() - frame.startNanos);
                 ctx.write(response, ctx.voidPromise());
                 if (frame.closeAfter) {
                     closeAfterFlush = true;

@@ -1,6 +1,6 @@
 package dev.framepipe.server;
 
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -13,6 +13,7 @@ import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,7 +62,7 @@ public final class DirectMemoryBudget implements MeterBinder {
     private long lastSample = Long.MAX_VALUE;
     private int stuckSamples;
     private ScheduledFuture<?> sampler;
-    private Counter pauses;
+    private final LongAdder pauses = new LongAdder();
 
     DirectMemoryBudget(long budget, LongSupplier used) {
         this.budget = budget;
@@ -89,7 +90,8 @@ public final class DirectMemoryBudget implements MeterBinder {
                 .description("Direct memory at which frame connections stop reading (direct-memory-budget)")
                 .baseUnit("bytes")
                 .register(registry);
-        pauses = Counter.builder("pipeline.backpressure.pauses")
+        // Same family as the ring_full / unwritable pauses of RingMetrics, so the same meter type.
+        FunctionCounter.builder("pipeline.backpressure.pauses", pauses, LongAdder::sum)
                 .description("Times reading a socket was paused")
                 .tag("reason", "direct_memory")
                 .register(registry);

@@ -5,11 +5,8 @@ import dev.framepipe.config.FramepipeConfig.AllocatorKind;
 import dev.framepipe.http.HttpEndpoint;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionMetrics;
-import dev.framepipe.metrics.FrameMetrics;
 import dev.framepipe.metrics.RefusalMetrics;
-import dev.framepipe.metrics.RingMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
-import dev.framepipe.metrics.TransformMetrics;
 import dev.framepipe.pipeline.FrameProcessor;
 import dev.framepipe.pipeline.Lane;
 import dev.framepipe.security.ServerTls;
@@ -96,6 +93,7 @@ public final class FramepipeServer implements AutoCloseable {
         workers = new ForkJoinPool(config.effectiveWorkerParallelism(), workerThreadFactory(), null, true);
 
         Map<EventLoop, Lane> laneByLoop = new IdentityHashMap<>();
+        Map<EventLoop, TrafficCounter> trafficByLoop = new IdentityHashMap<>();
         lanes = new ArrayList<>();
         for (EventExecutor executor : ioGroup) {
             EventLoop loop = (EventLoop) executor;
@@ -104,17 +102,14 @@ public final class FramepipeServer implements AutoCloseable {
             Lane lane = new Lane(lanes.size(), loop, workers, processor, config.ringCapacity());
             lanes.add(lane);
             laneByLoop.put(loop, lane);
+            trafficByLoop.put(loop, new TrafficCounter(lane.counters()));
         }
 
-        FrameMetrics frameMetrics = metrics.frames();
-        RingMetrics ringMetrics = new RingMetrics(List.copyOf(lanes));
-        TransformMetrics transformMetrics = metrics.transforms();
-        metrics.bind(ringMetrics);
+        metrics.bindPipeline(List.copyOf(lanes));
         ConnectionMetrics connectionMetrics = metrics.connections();
-        ConnectionContext shared = new ConnectionContext(config, frameMetrics, ringMetrics, transformMetrics,
-                connections, () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
+        ConnectionContext shared = new ConnectionContext(config, connections,
+                () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
         memoryBudget.start(acceptGroup.next());
-        TrafficCounter traffic = new TrafficCounter(frameMetrics);
         AtomicInteger refused = new AtomicInteger();
         TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
@@ -143,7 +138,7 @@ public final class FramepipeServer implements AutoCloseable {
                         Lane lane = laneByLoop.get(ch.eventLoop());
                         ConnectionHandler handler = new ConnectionHandler(shared, lane, config.maxFrameBytes());
                         ChannelPipeline p = ch.pipeline();
-                        p.addLast("traffic", traffic);
+                        p.addLast("traffic", trafficByLoop.get(ch.eventLoop()));
                         if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
                             p.addLast("slow-frame", new SlowFrameGuard(handler.decoder(), refusals,
                                     config.slowFrameGrace(), config.slowFrameMinRate()));

@@ -181,23 +181,17 @@ class FloatKernelsTest {
     @ParameterizedTest
     @MethodSource("impls")
     void statsDoesNotAllocate(Impls.Named<FloatKernels> k) {
-        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {
             float[] xs = values(Dist.UNIFORM, 10_000, new Random(5));
             Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, bytesOf(xs), 1);
             StatsAccumulator acc = new StatsAccumulator();
-            for (int i = 0; i < 20_000; i++) { // warm up so escape analysis has kicked in
+            Runnable work = () -> {
                 acc.reset();
                 k.impl().stats(p.seg, p.offset, xs.length, acc);
                 k.impl().scale(p.seg, p.offset, xs.length, 1f, 0f);
-            }
-            long before = bean.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 1000; i++) {
-                acc.reset();
-                k.impl().stats(p.seg, p.offset, xs.length, acc);
-                k.impl().scale(p.seg, p.offset, xs.length, 1f, 0f);
-            }
-            long allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            };
+            // warm up so that escape analysis has kicked in, then measure 1000 calls
+            long allocated = dev.framepipe.testing.SteadyState.allocatedBytes(work, 20_000, 1000, 10, 0);
             assertThat(allocated).as(k + " bytes allocated by 1000 calls").isLessThan(1000);
         }
     }

@@ -361,7 +361,6 @@ class TextKernelsTest {
     @ParameterizedTest
     @MethodSource("impls")
     void textKernelsDoNotAllocateOnTheCommonPaths(Impls.Named<TextKernels> k) {
-        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         byte[] ascii = TextGen.utf8("Hello, World! The quick brown fox jumps over the lazy dog. ".repeat(100));
         byte[] greek = TextGen.utf8("Καλημέρα κόσμε, ΚΑΛΗΜΈΡΑ ıi Kelvin K Ⱥ ".repeat(40));
         try (Arena arena = Arena.ofConfined()) {
@@ -381,14 +380,7 @@ class TextKernelsTest {
                     k.impl().caseMapTo(g, 0, greek.length, upper, dst, 0);
                 }
             };
-            for (int i = 0; i < 3000; i++) {
-                work.run();
-            }
-            long before = bean.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 200; i++) {
-                work.run();
-            }
-            long allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            long allocated = dev.framepipe.testing.SteadyState.allocatedBytes(work, 3000, 200, 10, 0);
             assertThat(allocated).as(k + " bytes allocated by 200 rounds").isLessThan(1000);
         }
     }

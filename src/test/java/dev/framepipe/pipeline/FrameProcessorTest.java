@@ -69,6 +69,7 @@ class FrameProcessorTest {
         Frame f = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 5, floats(1, 2)));
         ByteBuf request = f.request;
         processor(broken).process(f);
+        FrameAnswers.encode(f, PooledByteBufAllocator.DEFAULT);
         assertThat(f.error).isEqualTo(ErrorCode.INTERNAL);
         assertThat(request.refCnt()).isZero();
         assertThat(FrameDescriptor.kind(f.response, f.response.readerIndex())).isEqualTo(0xFF);
@@ -113,6 +114,27 @@ class FrameProcessorTest {
     }
 
     @Test
+    void fixedSizeAnswersAreWrittenOverARequestWithRoomAndGetANewBufferOtherwise() {
+        FrameProcessor p = processor(Kernels.floats());
+        Frame roomy = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(new float[12])));
+        Frame small = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, 2)));
+        ByteBuf roomyRequest = roomy.request;
+        ByteBuf smallRequest = small.request;
+        p.process(roomy);
+        p.process(small);
+        FrameAnswers.encode(roomy, PooledByteBufAllocator.DEFAULT);
+        FrameAnswers.encode(small, PooledByteBufAllocator.DEFAULT);
+        assertThat(roomy.response).isSameAs(roomyRequest);
+        assertThat(roomy.response.readableBytes()).isEqualTo(64);
+        assertThat(roomy.response.getLongLE(16)).isEqualTo(12);
+        assertThat(small.response).isNotSameAs(smallRequest);
+        assertThat(smallRequest.refCnt()).isZero();
+        assertThat(small.response.getDoubleLE(16 + 8)).isEqualTo(3.0);
+        finish(roomy);
+        finish(small);
+    }
+
+    @Test
     void largeFloatFramesAreSplitAcrossThePoolAndMergeToTheSingleThreadResult() {
         int n = 100_003;
         float[] x = new float[n];
@@ -121,9 +143,11 @@ class FrameProcessorTest {
         }
         Frame split = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
         processor(Kernels.floats()).process(split); // threshold 1024: about 128 pieces
+        FrameAnswers.encode(split, PooledByteBufAllocator.DEFAULT);
         Frame whole = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
         new FrameProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, POOL, Integer.MAX_VALUE)
                 .process(whole);
+        FrameAnswers.encode(whole, PooledByteBufAllocator.DEFAULT);
         int at = FrameDescriptor.HEADER_LENGTH;
         assertThat(split.response.getLongLE(at)).isEqualTo(n);
         double sumSplit = split.response.getDoubleLE(at + 8);

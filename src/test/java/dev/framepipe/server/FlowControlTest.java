@@ -103,6 +103,6 @@ class FlowControlTest {
     }
 
     static double pauses(FramepipeServer server, String reason) {
-        return server.registry().get("pipeline.backpressure.pauses").tag("reason", reason).counter().count();
+        return server.registry().get("pipeline.backpressure.pauses").tag("reason", reason).functionCounter().count();
     }
 }

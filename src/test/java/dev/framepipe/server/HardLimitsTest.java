@@ -185,6 +185,6 @@ class HardLimitsTest {
     }
 
     static double pauses(FramepipeServer server, String reason) {
-        return server.registry().get("pipeline.backpressure.pauses").tag("reason", reason).counter().count();
+        return server.registry().get("pipeline.backpressure.pauses").tag("reason", reason).functionCounter().count();
     }
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs every scenario in load-tests/scenarios against the transport-only baseline and against
+# framepipe, one after the other on this machine's loopback, and writes a report to
+# load-tests/results/<date>.md with both results, their ratio, framepipe's heap bytes per frame
+# (from /metrics) and its GC pauses during the run.
+#
+#   load-tests/run.sh [scenario-name-prefix ...]     e.g. load-tests/run.sh 01 03
+#   DURATION=20s WARMUP=5s load-tests/run.sh          measured time and warm-up per run
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+FP="$ROOT/bin/framepipe"
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-5s}
+FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
+IO_THREADS=${IO_THREADS:-2}
+OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
+REPORT="$OUT_DIR/$(date -u +%Y-%m-%d-%H%M).md"
+
+"$FP" build >/dev/null
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
+  > "$TMP/serve.log" 2>&1 & pids+=($!)
+"$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/baseline.log" 2>&1 & pids+=($!)
+for i in $(seq 150); do curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null || { echo "framepipe did not start"; cat "$TMP/serve.log"; exit 1; }
+
+scrape() {  # heap bytes, completed frames, GC pauses of the service right now
+  curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk '
+    /^pipeline_heap_allocated_bytes_total/ {h+=$2} /^pipeline_frames_completed_total/ {f+=$2}
+    /^jvm_gc_pause_seconds_count/ {g+=$2} END {printf "%.0f %.0f %.0f\n", h, f, g}'
+}
+
+load() {  # target-port json-file extra-args...
+  local port=$1 json=$2; shift 2
+  "$FP" load --port "$port" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
+    --duration "$DURATION" --warmup "$WARMUP" --json "$json" "$@" > "${json%.json}.log" 2>&1 || true
+}
+
+{
+  echo "# Load test: framepipe against the transport-only baseline"
+  echo
+  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), client and servers sharing them."
+  echo "Command: \`load-tests/run.sh $*\` (DURATION=$DURATION WARMUP=$WARMUP, servers with $IO_THREADS I/O threads)."
+  echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  echo
+  echo "| scenario | baseline | framepipe | ratio | target | framepipe p50 / p99 / p99.9 (us) | heap B/frame | GC pauses | verdict |"
+  echo "|---|---:|---:|---:|---:|---|---:|---:|---|"
+} > "$REPORT"
+
+for conf in "$ROOT"/load-tests/scenarios/*.conf; do
+  id=$(basename "$conf" .conf)
+  if [ $# -gt 0 ]; then match=0; for p in "$@"; do [[ "$id" == "$p"* ]] && match=1; done; [ $match = 1 ] || continue; fi
+  NAME= MIX= CONNECTIONS= DEPTH= COMPARE= TARGET= RATE_OF= RATE_FRACTION= P99_TARGET_US=
+  # shellcheck disable=SC1090
+  source "$conf"
+  echo "== $id: $NAME"
+  extra=()
+  if [ "$COMPARE" = latency ]; then
+    max=$(python3 -c "import json;print(json.load(open('$TMP/$RATE_OF-framepipe.json'))['frames_per_second'])")
+    rate=$(python3 -c "print(round($max * $RATE_FRACTION))")
+    extra=(--rate "$rate")
+  fi
+  if [ "$COMPARE" != latency ]; then load "$BASE_PORT" "$TMP/$id-baseline.json" --verify ids; fi
+  read -r h1 f1 g1 < <(scrape)
+  load "$FRAME_PORT" "$TMP/$id-framepipe.json" "${extra[@]}"
+  read -r h2 f2 g2 < <(scrape)
+  python3 - "$id" "$TMP" "$COMPARE" "${TARGET:-}" "${P99_TARGET_US:-}" "$h1" "$f1" "$g1" "$h2" "$f2" "$g2" >> "$REPORT" <<'PY'
+import json, sys
+sid, tmp, compare, target, p99t, h1, f1, g1, h2, f2, g2 = sys.argv[1:]
+fp = json.load(open(f"{tmp}/{sid}-framepipe.json"))
+heap = (float(h2) - float(h1)) / max(1.0, float(f2) - float(f1))
+gcs = int(float(g2) - float(g1))
+lat = f"{fp['p50_us']:.0f} / {fp['p99_us']:.0f} / {fp['p999_us']:.0f}"
+ok = fp["mismatches"] == 0 and fp["errors"] == 0
+if compare == "latency":
+    verdict = "PASS" if ok and fp["p99_us"] <= float(p99t) else "MISS"
+    print(f"| {sid} (open loop {fp['rate_per_second']:,.0f}/s) | - | {fp['frames_per_second']:,.0f} frames/s | - | p99 <= {float(p99t):.0f} us | {lat} | {heap:.1f} | {gcs} | {verdict} |")
+else:
+    base = json.load(open(f"{tmp}/{sid}-baseline.json"))
+    ok = ok and base["mismatches"] == 0
+    if compare == "bytes":
+        b, f = base["request_mb_per_second"] + base["response_mb_per_second"], fp["request_mb_per_second"] + fp["response_mb_per_second"]
+        bs, fs = f"{b:,.0f} MB/s", f"{f:,.0f} MB/s"
+    else:
+        b, f = base["frames_per_second"], fp["frames_per_second"]
+        bs, fs = f"{b:,.0f} frames/s", f"{f:,.0f} frames/s"
+    ratio = f / b if b else 0
+    verdict = ("PASS" if ok and ratio >= float(target) else "MISS") if target else ("ok" if ok else "ERRORS")
+    tgt = f">= {float(target)*100:.0f} %" if target else "-"
+    print(f"| {sid} | {bs} | {fs} | {ratio*100:.0f} % | {tgt} | {lat} | {heap:.1f} | {gcs} | {verdict} |")
+PY
+  tail -1 "$REPORT"
+done
+
+{
+  echo
+  echo "Heap B/frame: rate of \`pipeline_heap_allocated_bytes_total\` (I/O and worker threads) over"
+  echo "\`pipeline_frames_completed_total\` across the framepipe run (warm-up included). GC pauses:"
+  echo "change of \`jvm_gc_pause_seconds_count\` over the same run. Per-run logs and JSON: \`load-tests/results/tmp/\`."
+} >> "$REPORT"
+echo "report: $REPORT"

@@ -1,0 +1,95 @@
+package dev.framepipe.cli;
+
+import dev.framepipe.loadgen.LoadGenerator;
+import dev.framepipe.loadgen.LoadResult;
+import dev.framepipe.loadgen.MixEntry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code framepipe load}: drives a server (or the baseline) and reports throughput and latency. */
+@Command(name = "framepipe load", mixinStandardHelpOptions = true,
+        description = "Load generator: pipelined requests on N connections, verified answers, HdrHistogram latency.")
+final class LoadCommand implements Callable<Integer> {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server host (default ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "7070", description = "frame port (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = {"-c", "--connections"}, defaultValue = "8", description = "connections (default ${DEFAULT-VALUE})")
+    int connections;
+
+    @Option(names = {"-d", "--depth"}, defaultValue = "128", description = "requests in flight per connection (default ${DEFAULT-VALUE})")
+    int depth;
+
+    @Option(names = {"-m", "--mix"}, defaultValue = "stats:64",
+            description = "frame mix, op:size[@weight],...: stats:N / scale:N floats; upper:N, lower:N, count:N, ping:N bytes (default ${DEFAULT-VALUE})")
+    String mix;
+
+    @Option(names = "--duration", defaultValue = "10s", description = "measured time after the warm-up (default ${DEFAULT-VALUE})")
+    String duration;
+
+    @Option(names = "--frames", defaultValue = "0", description = "stop after this many measured frames instead (0 = use --duration)")
+    long frames;
+
+    @Option(names = "--warmup", defaultValue = "3s", description = "warm-up before measuring (default ${DEFAULT-VALUE})")
+    String warmup;
+
+    @Option(names = "--rate", defaultValue = "0",
+            description = "fixed total request rate per second, open loop with latency corrected for coordinated omission (0 = closed loop)")
+    double rate;
+
+    @Option(names = "--verify", defaultValue = "values",
+            description = "values (check ids, order and result values of a sample) or ids (ids, order, kinds and sizes only, e.g. against the baseline)")
+    String verify;
+
+    @Option(names = "--verify-every", defaultValue = "16", description = "check the value of every N-th answer (default ${DEFAULT-VALUE})")
+    int verifyEvery;
+
+    @Option(names = "--threads", defaultValue = "1", description = "client I/O threads (default ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--json", description = "also write the summary as JSON to this file")
+    Path json;
+
+    static int run(String[] argv) {
+        return new CommandLine(new LoadCommand()).execute(argv);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!verify.equals("values") && !verify.equals("ids")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--verify must be values or ids");
+        }
+        LoadGenerator.Options o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
+                parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
+                threads, Duration.ofSeconds(30));
+        LoadResult r = LoadGenerator.run(o, System.out);
+        System.out.println();
+        System.out.print(r.table());
+        if (json != null) {
+            Files.writeString(json, r.toJson());
+        }
+        return r.mismatches() == 0 ? 0 : 1;
+    }
+
+    static Duration parseDuration(String s) {
+        String v = s.trim();
+        if (v.endsWith("ms")) {
+            return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        }
+        if (v.endsWith("m")) {
+            return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+        }
+        if (v.endsWith("s")) {
+            v = v.substring(0, v.length() - 1);
+        }
+        return Duration.ofSeconds(Long.parseLong(v));
+    }
+}

@@ -1,0 +1,175 @@
+package dev.framepipe.loadgen;
+
+import static dev.framepipe.protocol.FrameDescriptor.*;
+
+import dev.framepipe.protocol.ErrorCode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.PrintStream;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The load generator: opens connections, drives each from its own event loop (see
+ * {@link LoadConnection}), prints a progress line each second, and summarises the measured
+ * part of the run (after the warm-up) in a {@link LoadResult}.
+ */
+public final class LoadGenerator {
+
+    /** Settings of one run. */
+    public record Options(String host, int port, int connections, int depth, List<MixEntry> mix,
+                          Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
+                          boolean verifyValues, int threads, Duration drainTimeout) {
+    }
+
+    private LoadGenerator() {
+    }
+
+    public static LoadResult run(Options o, PrintStream progress) throws InterruptedException {
+        List<RequestTemplate> templates = new ArrayList<>();
+        for (int i = 0; i < o.mix().size(); i++) {
+            templates.add(RequestTemplate.of(o.mix().get(i), 42 + i));
+        }
+        List<RequestTemplate> weighted = new ArrayList<>();
+        for (RequestTemplate t : templates) {
+            for (int w = 0; w < t.entry.weight(); w++) {
+                weighted.add(t);
+            }
+        }
+        RequestTemplate[] schedule = weighted.toArray(RequestTemplate[]::new);
+        int maxAnswer = 0;
+        for (RequestTemplate t : templates) {
+            maxAnswer = Math.max(maxAnswer, t.responseFrameBytes());
+        }
+        int maxFrame = Math.max(maxAnswer, 1024);
+
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(o.threads(),
+                new DefaultThreadFactory("framepipe-load", true), io);
+        LoadStats stats = new LoadStats();
+        List<LoadConnection> drivers = new ArrayList<>();
+        List<Channel> channels = new ArrayList<>();
+        try {
+            double perConnectionRate = o.rate() > 0 ? o.rate() / o.connections() : 0;
+            for (int c = 0; c < o.connections(); c++) {
+                LoadConnection driver = new LoadConnection(schedule, c, stats, o.depth(), perConnectionRate,
+                        o.verifyEvery(), o.verifyValues());
+                drivers.add(driver);
+                Bootstrap b = new Bootstrap().group(group)
+                        .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                        .option(ChannelOption.TCP_NODELAY, true)
+                        .handler(new ChannelInitializer<SocketChannel>() {
+                            @Override
+                            protected void initChannel(SocketChannel ch) {
+                                ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(ByteOrder.LITTLE_ENDIAN,
+                                        maxFrame, LENGTH_OFFSET, LENGTH_FIELD_SIZE, 0, 0, true));
+                                ch.pipeline().addLast(driver);
+                            }
+                        });
+                channels.add(b.connect(o.host(), o.port()).sync().channel());
+            }
+
+            long warmupEnd = System.nanoTime() + o.warmup().toNanos();
+            Histogram total = new Histogram(60_000_000_000L, 3);
+            Histogram interval = null;
+            long lastFrames = 0;
+            long lastBytes = 0;
+            long lastReport = System.nanoTime();
+            // warm-up: run, discard what it records
+            while (System.nanoTime() < warmupEnd) {
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+            interval = stats.latency.getIntervalHistogram(interval); // drop warm-up samples
+            stats.measuring = true;
+            long start = System.nanoTime();
+            long end = o.frames() > 0 ? Long.MAX_VALUE : start + o.duration().toNanos();
+            while (System.nanoTime() < end && (o.frames() <= 0 || stats.frames.sum() < o.frames())) {
+                TimeUnit.MILLISECONDS.sleep(o.frames() > 0 ? 10 : 50);
+                long now = System.nanoTime();
+                if (now - lastReport >= 1_000_000_000L) {
+                    interval = stats.latency.getIntervalHistogram(interval);
+                    total.add(interval);
+                    long f = stats.frames.sum();
+                    long bytes = stats.requestBytes.sum() + stats.responseBytes.sum();
+                    double secs = (now - lastReport) / 1e9;
+                    progress.printf(Locale.ROOT, "%6.1fs  %,10.0f frames/s  %8.1f MB/s  p99 %,8.0f us  errors %d  mismatches %d%n",
+                            (now - start) / 1e9, (f - lastFrames) / secs, (bytes - lastBytes) / secs / 1e6,
+                            total.getValueAtPercentile(99) / 1e3, stats.errors.sum(), stats.mismatches.sum());
+                    lastFrames = f;
+                    lastBytes = bytes;
+                    lastReport = now;
+                }
+            }
+            stats.measuring = false;
+            long measuredNanos = System.nanoTime() - start;
+            interval = stats.latency.getIntervalHistogram(interval);
+            total.add(interval);
+            for (LoadConnection d : drivers) {
+                d.stop();
+            }
+            long drainDeadline = System.nanoTime() + o.drainTimeout().toNanos();
+            for (LoadConnection d : drivers) {
+                while (!d.drained && System.nanoTime() < drainDeadline) {
+                    TimeUnit.MILLISECONDS.sleep(5);
+                }
+                if (!d.drained) {
+                    stats.problem("answers still missing after the drain timeout");
+                    stats.mismatches.increment();
+                }
+            }
+            double secs = measuredNanos / 1e9;
+            long frames = stats.frames.sum();
+            Map<String, Long> byCode = new LinkedHashMap<>();
+            for (int code = 0; code < stats.errorsByCode.length; code++) {
+                long n = stats.errorsByCode[code].sum();
+                if (n > 0) {
+                    ErrorCode ec = ErrorCode.of(code);
+                    byCode.put(ec == null ? "code_" + code : ec.label(), n);
+                }
+            }
+            return new LoadResult(o.host() + ":" + o.port(), mixString(o.mix()), o.connections(), o.depth(), o.rate(),
+                    secs, frames, frames / secs, stats.requestBytes.sum() / secs / 1e6,
+                    stats.responseBytes.sum() / secs / 1e6,
+                    total.getValueAtPercentile(50) / 1e3, total.getValueAtPercentile(90) / 1e3,
+                    total.getValueAtPercentile(99) / 1e3, total.getValueAtPercentile(99.9) / 1e3,
+                    total.getMaxValue() / 1e3, stats.errors.sum(), byCode, stats.mismatches.sum(),
+                    List.copyOf(stats.firstProblems));
+        } finally {
+            for (Channel ch : channels) {
+                ch.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            for (RequestTemplate t : templates) {
+                t.payload.release();
+            }
+        }
+    }
+
+    static String mixString(List<MixEntry> mix) {
+        StringBuilder sb = new StringBuilder();
+        for (MixEntry e : mix) {
+            sb.append(sb.isEmpty() ? "" : ",").append(e);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,97 @@
+package dev.framepipe.loadgen;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The summary of one load run. Latencies in microseconds; rates per second of the measured part. */
+public record LoadResult(
+        String target,
+        String mix,
+        int connections,
+        int depth,
+        double ratePerSecond,
+        double seconds,
+        long frames,
+        double framesPerSecond,
+        double requestMBps,
+        double responseMBps,
+        double p50Micros,
+        double p90Micros,
+        double p99Micros,
+        double p999Micros,
+        double maxMicros,
+        long errors,
+        Map<String, Long> errorsByCode,
+        long mismatches,
+        List<String> problems) {
+
+    /** Bytes per second in both directions, in MB (10^6). */
+    public double totalMBps() {
+        return requestMBps + responseMBps;
+    }
+
+    public String table() {
+        return String.format(Locale.ROOT, """
+                target        %s
+                mix           %s   connections %d x depth %d%s
+                measured      %.1f s, %,d frames
+                throughput    %,.0f frames/s   %.1f MB/s in   %.1f MB/s out
+                latency (us)  p50 %.0f   p90 %.0f   p99 %.0f   p99.9 %.0f   max %.0f
+                errors        %d %s
+                mismatches    %d%s
+                """, target, mix, connections, depth, ratePerSecond > 0 ? String.format(Locale.ROOT, "   open loop at %,.0f/s", ratePerSecond) : "   closed loop",
+                seconds, frames, framesPerSecond, requestMBps, responseMBps, p50Micros, p90Micros, p99Micros,
+                p999Micros, maxMicros, errors, errorsByCode.isEmpty() ? "" : errorsByCode.toString(), mismatches,
+                problems.isEmpty() ? "" : "   first: " + problems.getFirst());
+    }
+
+    public String toJson() {
+        StringBuilder sb = new StringBuilder("{\n");
+        field(sb, "target", target);
+        field(sb, "mix", mix);
+        field(sb, "connections", connections);
+        field(sb, "depth", depth);
+        field(sb, "rate_per_second", ratePerSecond);
+        field(sb, "seconds", seconds);
+        field(sb, "frames", frames);
+        field(sb, "frames_per_second", framesPerSecond);
+        field(sb, "request_mb_per_second", requestMBps);
+        field(sb, "response_mb_per_second", responseMBps);
+        field(sb, "p50_us", p50Micros);
+        field(sb, "p90_us", p90Micros);
+        field(sb, "p99_us", p99Micros);
+        field(sb, "p999_us", p999Micros);
+        field(sb, "max_us", maxMicros);
+        field(sb, "errors", errors);
+        sb.append("  \"errors_by_code\": {");
+        int i = 0;
+        for (Map.Entry<String, Long> e : errorsByCode.entrySet()) {
+            sb.append(i++ == 0 ? "" : ", ").append('"').append(e.getKey()).append("\": ").append(e.getValue());
+        }
+        sb.append("},\n");
+        field(sb, "mismatches", mismatches);
+        sb.append("  \"problems\": [");
+        for (int k = 0; k < problems.size(); k++) {
+            sb.append(k == 0 ? "" : ", ").append('"').append(escape(problems.get(k))).append('"');
+        }
+        sb.append("]\n}\n");
+        return sb.toString();
+    }
+
+    private static void field(StringBuilder sb, String name, Object value) {
+        sb.append("  \"").append(name).append("\": ");
+        if (value instanceof String s) {
+            sb.append('"').append(escape(s)).append('"');
+        } else if (value instanceof Double d) {
+            sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%.3f", d) : "null");
+        } else {
+            sb.append(value);
+        }
+        sb.append(",\n");
+    }
+
+    private static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+    }
+}

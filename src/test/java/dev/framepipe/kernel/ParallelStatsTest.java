@@ -1,0 +1,104 @@
+package dev.framepipe.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveTask;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ParallelStatsTest {
+
+    static ForkJoinPool pool;
+
+    @BeforeAll
+    static void startPool() {
+        pool = new ForkJoinPool(3);
+    }
+
+    @AfterAll
+    static void stopPool() {
+        pool.shutdownNow();
+    }
+
+    static List<Impls.Named<FloatKernels>> impls() {
+        return Impls.floats();
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void parallelStatsMeetsTheBoundsForManySizesAndThresholds(Impls.Named<FloatKernels> k) {
+        int[] thresholds = {1, 2048, 5000, 100_000};
+        for (int iter = 0; iter < 40; iter++) {
+            long seed = 31_000L + iter;
+            Random r = new Random(seed);
+            FloatKernelsTest.Dist d = FloatKernelsTest.Dist.values()[iter % FloatKernelsTest.Dist.values().length];
+            int n = iter < 5 ? iter * 2048 + 1 : r.nextInt(200_000);
+            float[] xs = FloatKernelsTest.values(d, n, r);
+            int threshold = thresholds[iter % thresholds.length];
+            try (Arena arena = Arena.ofShared()) {
+                Impls.Placed p = new Impls.Placed(arena, Impls.randomKind(r), FloatKernelsTest.bytesOf(xs), r.nextInt(16));
+                StatsAccumulator out = new StatsAccumulator();
+                ParallelStats.statsParallel(k.impl(), pool, p.seg, p.offset, n, threshold, out);
+                FloatKernelsTest.assertStats(out, xs, k + " seed=" + seed + " dist=" + d + " n=" + n + " threshold=" + threshold);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void parallelStatsCalledFromInsideAWorkerHelpsAndCompletes(Impls.Named<FloatKernels> k) throws Exception {
+        Random r = new Random(8);
+        int n = 300_000;
+        float[] xs = FloatKernelsTest.values(FloatKernelsTest.Dist.LARGE_MEAN_SMALL_SPREAD, n, r);
+        try (Arena arena = Arena.ofShared()) {
+            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, FloatKernelsTest.bytesOf(xs), 5);
+            // every worker of the pool runs a nested parallel STATS at once: no deadlock
+            List<RecursiveTask<StatsAccumulator>> outer = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                outer.add(new RecursiveTask<>() {
+                    @Override
+                    protected StatsAccumulator compute() {
+                        StatsAccumulator acc = new StatsAccumulator();
+                        ParallelStats.statsParallel(k.impl(), pool, p.seg, p.offset, n, 4096, acc);
+                        return acc;
+                    }
+                });
+            }
+            outer.forEach(pool::execute);
+            for (RecursiveTask<StatsAccumulator> t : outer) {
+                FloatKernelsTest.assertStats(t.get(30, java.util.concurrent.TimeUnit.SECONDS), xs, k + " nested");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void parallelScaleEqualsFmaForEveryElement(Impls.Named<FloatKernels> k) {
+        for (int iter = 0; iter < 10; iter++) {
+            long seed = 41_000L + iter;
+            Random r = new Random(seed);
+            int n = r.nextInt(150_000);
+            float[] xs = FloatKernelsTest.values(FloatKernelsTest.Dist.MIXED_MAGNITUDES, n, r);
+            float a = (float) r.nextGaussian();
+            float b = (float) r.nextGaussian();
+            try (Arena arena = Arena.ofShared()) {
+                Impls.Placed p = new Impls.Placed(arena, Impls.randomKind(r), FloatKernelsTest.bytesOf(xs), r.nextInt(16));
+                ParallelStats.scaleParallel(k.impl(), pool, p.seg, p.offset, n, 1 + r.nextInt(20_000), a, b);
+                ByteBuffer out = ByteBuffer.wrap(p.data()).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < n; i++) {
+                    assertThat(Float.floatToIntBits(out.getFloat(4 * i))).as(k + " seed=" + seed + " i=" + i)
+                            .isEqualTo(Float.floatToIntBits(Math.fma(a, xs[i], b)));
+                }
+                assertThat(p.guardsIntact()).as(k + " seed=" + seed).isTrue();
+            }
+        }
+    }
+}
