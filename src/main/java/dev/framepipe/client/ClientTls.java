@@ -34,7 +34,8 @@ public record ClientTls(Path trustedCa, Path certChain, Path key, SslProvider pr
         return new ClientTls(trustedCa, certChain, key, p);
     }
 
-    SslContext build() throws SSLException {
+    /** The client-side context (one per client or load run; each connection takes a handler from it). */
+    public SslContext build() throws SSLException {
         SslProvider p = provider != null ? provider : OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         SslContextBuilder b = SslContextBuilder.forClient()
                 .sslProvider(p)
