@@ -120,6 +120,7 @@ public final class ConfigLoader {
             throw r.bad(Setting.WRITE_BUFFER_LOW_WATER, "must not exceed write-buffer-high-water (" + high + ")");
         }
         int threshold = r.intIn(Setting.PARALLEL_THRESHOLD_FLOATS, 1024, Integer.MAX_VALUE);
+        int warmup = r.intIn(Setting.WARMUP_ROUNDS, 0, 10_000_000);
         Duration slowGrace = r.duration(Setting.SLOW_FRAME_GRACE);
         long slowRate = r.sizeIn(Setting.SLOW_FRAME_MIN_RATE, 0, 1L << 30);
         long memoryBudget = r.sizeIn(Setting.DIRECT_MEMORY_BUDGET, 0, 1L << 50);
@@ -127,7 +128,7 @@ public final class ConfigLoader {
             throw r.bad(Setting.DIRECT_MEMORY_BUDGET, "must be 0 (automatic) or at least 1MiB");
         }
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
-                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold,
+                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, warmup,
                 slowGrace, slowRate, memoryBudget, tls(r));
     }
 

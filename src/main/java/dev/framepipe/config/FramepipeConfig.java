@@ -21,6 +21,7 @@ public record FramepipeConfig(
         int writeBufferHighWater,
         int writeBufferLowWater,
         int parallelThresholdFloats,
+        int warmupRounds,
         Duration slowFrameGrace,
         long slowFrameMinRate,
         long directMemoryBudget,

@@ -25,6 +25,7 @@ public enum Setting {
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
     WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
     PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool"),
+    WARMUP_ROUNDS("warmup-rounds", "20000", "kernel calls on scratch memory before turning ready, so the JIT compiled them (0 = none)"),
     SLOW_FRAME_GRACE("slow-frame-grace", "10s", "time a started frame may take before slow-frame-min-rate applies"),
     SLOW_FRAME_MIN_RATE("slow-frame-min-rate", "1KiB", "bytes/s a started frame must keep arriving at after the grace, or the connection is closed (0 = off)"),
     DIRECT_MEMORY_BUDGET("direct-memory-budget", "0", "pooled direct memory of all connections at which reading pauses (0 = 3/4 of the JVM's max direct memory)"),

@@ -3,13 +3,12 @@ package dev.framepipe.pipeline;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.OpType;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.Recycler;
 
 /**
  * One request on its way through the pipeline, from the decoder to the answer on the socket.
- * Instances are pooled: taken on the I/O thread when a frame is decoded, handed through the
- * request ring to a worker, back through the completion ring, and recycled on the I/O thread
- * after the answer is written. The rings' release/acquire hand-offs publish the plain fields
+ * Instances are pooled per lane ({@link FramePool}): taken on the I/O thread when a frame is
+ * decoded, handed through the request ring to a worker, back through the completion ring, and
+ * returned on the same I/O thread after the answer is written. The rings' release/acquire hand-offs publish the plain fields
  * from one side to the other.
  *
  * <p>Buffer ownership: {@link #request} (a retained slice of the whole frame, length field
@@ -19,14 +18,7 @@ import io.netty.util.Recycler;
  */
 public final class Frame {
 
-    private static final Recycler<Frame> RECYCLER = new Recycler<>() {
-        @Override
-        protected Frame newObject(Handle<Frame> handle) {
-            return new Frame(handle);
-        }
-    };
-
-    private final Recycler.Handle<Frame> handle;
+    private final FramePool home;
 
     /** Who gets the answer (the connection); set by the I/O thread. */
     public FrameOwner owner;
@@ -65,13 +57,14 @@ public final class Frame {
     /** The form of a frame's answer. */
     public enum Answer { BUFFER, STATS, COUNT, ERROR }
 
-    private Frame(Recycler.Handle<Frame> handle) {
-        this.handle = handle;
+    Frame(FramePool home) {
+        this.home = home;
     }
 
-    /** Takes a frame from the pool; I/O thread. */
-    public static Frame take(FrameOwner owner, ByteBuf request, int kind, int op, long id, OpType type, long startNanos) {
-        Frame f = RECYCLER.get();
+    /** Takes a frame from {@code pool} and fills it in; the pool's I/O thread. */
+    public static Frame take(FramePool pool, FrameOwner owner, ByteBuf request, int kind, int op, long id, OpType type,
+                             long startNanos) {
+        Frame f = pool.take();
         f.owner = owner;
         f.request = request;
         f.kind = kind;
@@ -107,6 +100,6 @@ public final class Frame {
         answer = Answer.BUFFER;
         closeAfter = false;
         path = null;
-        handle.recycle(this);
+        home.giveBack(this);
     }
 }

@@ -100,7 +100,8 @@ public final class FrameProcessor {
         r[3] = Double.doubleToRawLongBits(acc.max());
         r[4] = Double.doubleToRawLongBits(acc.mean());
         r[5] = Double.doubleToRawLongBits(acc.variance());
-        f.answer = Frame.Answer.STATS; // encoded by the I/O thread, over the request if it has room
+        f.answer = Frame.Answer.STATS;
+        FrameAnswers.inPlace(f); // over the request if it has room, else by the I/O thread
     }
 
     private void scale(Frame f) {
@@ -200,6 +201,7 @@ public final class FrameProcessor {
         r[2] = c.words;
         r[3] = c.lines;
         f.answer = Frame.Answer.COUNT;
+        FrameAnswers.inPlace(f);
     }
 
     private static void echo(Frame f) {

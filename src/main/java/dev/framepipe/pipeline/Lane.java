@@ -43,6 +43,8 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
     private final Runnable writeBack = this::writeBack;
     /** Per-frame counters, written by this lane's I/O thread only. */
     private final PipelineCounters counters = new PipelineCounters();
+    /** Frames of this lane, taken and given back on its I/O thread. */
+    private final FramePool frames;
 
     // I/O thread only.
     private int inFlight;
@@ -66,6 +68,12 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
         this.resumeThreshold = Math.max(1, capacity / 4);
         this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, this, Math.min(capacity, 256));
         this.completions = new SpscRing<>(capacity);
+        this.frames = new FramePool(2 * capacity);
+    }
+
+    /** The pool frames of this lane come from. I/O thread. */
+    public FramePool frames() {
+        return frames;
     }
 
     public int index() {

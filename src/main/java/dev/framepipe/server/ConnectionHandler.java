@@ -150,9 +150,9 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             int kind = kind(buf, start);
             int op = op(buf, start);
             OpType type = OpType.of(kind, op);
-            frame = Frame.take(owner, buf, kind, op, id(buf, start), type, now);
+            frame = Frame.take(lane.frames(), owner, buf, kind, op, id(buf, start), type, now);
         } else if (msg instanceof DecodeFailure failure) {
-            frame = Frame.take(owner, null, 0, failure.op(), failure.id(), OpType.OTHER, now);
+            frame = Frame.take(lane.frames(), owner, null, 0, failure.op(), failure.id(), OpType.OTHER, now);
             frame.decodeError = failure.code();
             frame.decodeMessage = failure.message();
         } else {
@@ -270,6 +270,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             }
             if (state != State.CLOSED && response != null) {
                 counters.completed(frame.type, frame.error, System.nanoTime() - frame.startNanos);
+                counters.bytesOut(response.readableBytes());
                 ctx.write(response, ctx.voidPromise());
                 if (frame.closeAfter) {
                     closeAfterFlush = true;

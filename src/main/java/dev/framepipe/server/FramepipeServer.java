@@ -3,6 +3,7 @@ package dev.framepipe.server;
 import dev.framepipe.config.FramepipeConfig;
 import dev.framepipe.config.FramepipeConfig.AllocatorKind;
 import dev.framepipe.http.HttpEndpoint;
+import dev.framepipe.kernel.KernelWarmup;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionMetrics;
 import dev.framepipe.metrics.RefusalMetrics;
@@ -27,6 +28,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -163,6 +165,11 @@ public final class FramepipeServer implements AutoCloseable {
             }
         }
         http.start();
+        // Not ready (503) until the kernels are compiled: cold Vector API code is ~100x slower.
+        long warmStart = System.nanoTime();
+        int rounds = KernelWarmup.run(Kernels.floats(), Kernels.text(), config.warmupRounds(), Duration.ofSeconds(30));
+        LOG.log(System.Logger.Level.INFO, "kernels warmed up: " + rounds + " rounds in "
+                + (System.nanoTime() - warmStart) / 1_000_000 + " ms");
         phase = Phase.READY;
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
                 + ", transport " + transport.name() + ", allocator " + config.allocator().name().toLowerCase()

@@ -2,17 +2,18 @@ package dev.framepipe.server;
 
 import dev.framepipe.metrics.PipelineCounters;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 
 /**
- * Counts bytes read from and handed to a frame socket. One instance per I/O thread, shared by
- * that thread's connections, counting into that thread's counters.
+ * Counts bytes read from a frame socket (once per read, not per frame). One instance per I/O
+ * thread, shared by that thread's connections, counting into that thread's counters. Inbound
+ * only, so answers written per frame do not pass through it; {@link ConnectionHandler} counts
+ * the bytes it writes.
  */
 @ChannelHandler.Sharable
-final class TrafficCounter extends ChannelDuplexHandler {
+final class TrafficCounter extends ChannelInboundHandlerAdapter {
 
     private final PipelineCounters counters;
 
@@ -26,13 +27,5 @@ final class TrafficCounter extends ChannelDuplexHandler {
             counters.bytesIn(buf.readableBytes());
         }
         ctx.fireChannelRead(msg);
-    }
-
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof ByteBuf buf) {
-            counters.bytesOut(buf.readableBytes());
-        }
-        ctx.write(msg, promise);
     }
 }

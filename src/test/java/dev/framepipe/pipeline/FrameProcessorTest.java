@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class FrameProcessorTest {
 
     static final ForkJoinPool POOL = new ForkJoinPool(2);
+    static final FramePool POOL_OF_FRAMES = new FramePool(16);
 
     @AfterAll
     static void stopPool() {
@@ -41,7 +42,7 @@ class FrameProcessorTest {
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
         int kind = FrameDescriptor.kind(buf, 0);
         int op = FrameDescriptor.op(buf, 0);
-        return Frame.take(NOBODY, buf, kind, op, FrameDescriptor.id(buf, 0), OpType.of(kind, op), 0);
+        return Frame.take(POOL_OF_FRAMES, NOBODY, buf, kind, op, FrameDescriptor.id(buf, 0), OpType.of(kind, op), 0);
     }
 
     private static FrameProcessor processor(FloatKernels floats) {

@@ -22,6 +22,7 @@ public final class TestServers {
         values.put(Setting.WORKER_PARALLELISM, "2");
         values.put(Setting.DRAIN_TIMEOUT, "10s");
         values.put(Setting.CLOSE_LINGER, "2s");
+        values.put(Setting.WARMUP_ROUNDS, "0"); // tests start many servers; their kernels are warm after the first
         values.putAll(overrides);
         return ConfigLoader.fromValues(values);
     }
