@@ -58,6 +58,18 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the summary as JSON to this file")
     Path json;
 
+    @Option(names = "--tls-ca", description = "speak TLS, trusting the server certificates this CA bundle signs (PEM)")
+    java.nio.file.Path tlsCa;
+
+    @Option(names = "--tls-cert", description = "client certificate chain for mutual TLS (PEM)")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", description = "key of --tls-cert (PEM, PKCS#8)")
+    java.nio.file.Path tlsKey;
+
+    @Option(names = "--tls-provider", defaultValue = "auto", description = "auto, openssl or jdk (default ${DEFAULT-VALUE})")
+    String tlsProvider;
+
     static int run(String[] argv) {
         return new CommandLine(new LoadCommand()).execute(argv);
     }
@@ -69,7 +81,7 @@ final class LoadCommand implements Callable<Integer> {
         }
         LoadGenerator.Options o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
                 parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
-                threads, Duration.ofSeconds(30));
+                threads, Duration.ofSeconds(30), tls());
         LoadResult r = LoadGenerator.run(o, System.out);
         System.out.println();
         System.out.print(r.table());
@@ -77,6 +89,20 @@ final class LoadCommand implements Callable<Integer> {
             Files.writeString(json, r.toJson());
         }
         return r.mismatches() == 0 ? 0 : 1;
+    }
+
+    private dev.framepipe.client.ClientTls tls() {
+        if (tlsCa == null && tlsCert == null) {
+            return null;
+        }
+        io.netty.handler.ssl.SslProvider provider = switch (tlsProvider.toLowerCase(java.util.Locale.ROOT)) {
+            case "openssl" -> io.netty.handler.ssl.SslProvider.OPENSSL;
+            case "jdk" -> io.netty.handler.ssl.SslProvider.JDK;
+            case "auto" -> null;
+            default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--tls-provider must be auto, openssl or jdk");
+        };
+        return new dev.framepipe.client.ClientTls(tlsCa, tlsCert, tlsKey, provider);
     }
 
     static Duration parseDuration(String s) {

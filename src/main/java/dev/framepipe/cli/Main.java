@@ -39,13 +39,15 @@ public final class Main {
             case "client" -> ClientCommand.run(rest);
             case "load" -> LoadCommand.run(rest);
             case "baseline" -> BaselineCommand.run(rest);
+            case "soak" -> SoakCommand.run(rest);
             case "help", "-h", "--help" -> {
                 System.out.println("""
                         usage: framepipe <command> [options]
                           serve    run the service (framepipe serve --help for its settings)
                           client   send one request and print the answer (framepipe client --help)
                           load     load generator (framepipe load --help)
-                          baseline transport-only comparison server (framepipe baseline --help)""");
+                          baseline transport-only comparison server (framepipe baseline --help)
+                          soak     soak-test a running server (load-tests/soak.sh starts one)""");
                 yield 0;
             }
             default -> {

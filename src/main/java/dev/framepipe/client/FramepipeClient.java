@@ -73,8 +73,43 @@ public final class FramepipeClient implements AutoCloseable {
         return connect(host, port, group, null);
     }
 
+    /**
+     * Connects over TLS ({@code tls} null: plain TCP), on {@code group} or, when it is null, on a
+     * private event loop closed with the client. Returns once the handshake is done; a refused
+     * handshake throws {@link ConnectionClosedException} with the TLS error as its cause.
+     */
+    public static FramepipeClient connect(String host, int port, ClientTls tls, EventLoopGroup group)
+            throws InterruptedException, java.io.IOException {
+        EventLoopGroup own = group == null ? new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory("framepipe-client", true), NioIoHandler.newFactory()) : null;
+        try {
+            io.netty.handler.ssl.SslContext ssl = tls == null ? null : tls.build();
+            FramepipeClient client = connect(host, port, group == null ? own : group, own, ssl);
+            if (ssl != null) {
+                var handshake = client.channel.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture();
+                handshake.await();
+                if (!handshake.isSuccess()) {
+                    client.close();
+                    throw new ConnectionClosedException("TLS handshake with " + host + ":" + port + " failed",
+                            handshake.cause());
+                }
+            }
+            return client;
+        } catch (RuntimeException | InterruptedException | java.io.IOException e) {
+            if (own != null) {
+                own.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            }
+            throw e;
+        }
+    }
+
     private static FramepipeClient connect(String host, int port, EventLoopGroup group, EventLoopGroup own)
             throws InterruptedException {
+        return connect(host, port, group, own, null);
+    }
+
+    private static FramepipeClient connect(String host, int port, EventLoopGroup group, EventLoopGroup own,
+            io.netty.handler.ssl.SslContext ssl) throws InterruptedException {
         FramepipeClient[] holder = new FramepipeClient[1];
         Bootstrap b = new Bootstrap()
                 .group(group)
@@ -83,6 +118,9 @@ public final class FramepipeClient implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (ssl != null) {
+                            ch.pipeline().addLast("tls", ssl.newHandler(ch.alloc(), host, port));
+                        }
                         ch.pipeline()
                                 .addLast(new LengthFieldBasedFrameDecoder(ByteOrder.LITTLE_ENDIAN, MAX_RESPONSE_LENGTH,
                                         LENGTH_OFFSET, LENGTH_FIELD_SIZE, 0, 0, true))

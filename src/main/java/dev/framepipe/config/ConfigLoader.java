@@ -122,8 +122,41 @@ public final class ConfigLoader {
         int threshold = r.intIn(Setting.PARALLEL_THRESHOLD_FLOATS, 1024, Integer.MAX_VALUE);
         int warmup = r.intIn(Setting.WARMUP_ROUNDS, 0, 10_000_000);
         Duration maxAge = r.duration(Setting.MAX_CONNECTION_AGE);
+        Duration slowGrace = r.duration(Setting.SLOW_FRAME_GRACE);
+        long slowRate = r.sizeIn(Setting.SLOW_FRAME_MIN_RATE, 0, 1L << 30);
+        long memoryBudget = r.sizeIn(Setting.DIRECT_MEMORY_BUDGET, 0, 1L << 50);
+        if (memoryBudget != 0 && memoryBudget < 1L << 20) {
+            throw r.bad(Setting.DIRECT_MEMORY_BUDGET, "must be 0 (automatic) or at least 1MiB");
+        }
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
-                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, warmup, maxAge);
+                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, warmup,
+                maxAge, slowGrace, slowRate, memoryBudget, tls(r));
+    }
+
+    private static FramepipeConfig.TlsSettings tls(Values r) {
+        java.nio.file.Path chain = r.optionalFile(Setting.TLS_CERT_CHAIN);
+        java.nio.file.Path key = r.optionalFile(Setting.TLS_KEY);
+        FramepipeConfig.ClientAuth auth = r.choice(Setting.TLS_CLIENT_AUTH, FramepipeConfig.ClientAuth.class);
+        java.nio.file.Path ca = r.optionalFile(Setting.TLS_CA);
+        FramepipeConfig.TlsProvider provider = r.choice(Setting.TLS_PROVIDER, FramepipeConfig.TlsProvider.class);
+        Duration reload = r.duration(Setting.TLS_RELOAD_INTERVAL);
+        Duration handshake = r.duration(Setting.TLS_HANDSHAKE_TIMEOUT);
+        boolean httpTls = r.bool(Setting.HTTP_TLS);
+        if ((chain == null) != (key == null)) {
+            throw r.bad(chain == null ? Setting.TLS_CERT_CHAIN : Setting.TLS_KEY,
+                    "tls-cert-chain and tls-key are given together or not at all");
+        }
+        if (chain == null && (auth != FramepipeConfig.ClientAuth.NONE || httpTls)) {
+            throw r.bad(auth != FramepipeConfig.ClientAuth.NONE ? Setting.TLS_CLIENT_AUTH : Setting.HTTP_TLS,
+                    "needs TLS: set tls-cert-chain and tls-key");
+        }
+        if (auth != FramepipeConfig.ClientAuth.NONE && ca == null) {
+            throw r.bad(Setting.TLS_CA, "client certificates are asked for (tls-client-auth) but no CA bundle is given");
+        }
+        if (handshake.isZero()) {
+            throw r.bad(Setting.TLS_HANDSHAKE_TIMEOUT, "must be more than 0");
+        }
+        return new FramepipeConfig.TlsSettings(chain, key, auth, ca, provider, reload, handshake, httpTls);
     }
 
     /** Parses one setting's value, with messages that name it. */
@@ -145,6 +178,23 @@ public final class ConfigLoader {
                 throw bad(s, "must not be empty");
             }
             return v;
+        }
+
+        /** A file path, or null for {@code none}; the file is read (and checked) when the server starts. */
+        java.nio.file.Path optionalFile(Setting s) {
+            String v = raw(s);
+            if (v.isEmpty() || v.equalsIgnoreCase("none")) {
+                return null;
+            }
+            return java.nio.file.Path.of(v);
+        }
+
+        boolean bool(Setting s) {
+            return switch (raw(s).toLowerCase(Locale.ROOT)) {
+                case "true", "on", "yes" -> true;
+                case "false", "off", "no" -> false;
+                default -> throw bad(s, "must be true or false");
+            };
         }
 
         int intIn(Setting s, int min, int max) {

@@ -22,11 +22,32 @@ public record FramepipeConfig(
         int writeBufferLowWater,
         int parallelThresholdFloats,
         int warmupRounds,
-        Duration maxConnectionAge) {
+        Duration maxConnectionAge,
+        Duration slowFrameGrace,
+        long slowFrameMinRate,
+        long directMemoryBudget,
+        TlsSettings tls) {
 
     public enum Transport { AUTO, EPOLL, NIO }
 
     public enum AllocatorKind { POOLED, ADAPTIVE }
+
+    public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
+
+    public enum TlsProvider { AUTO, OPENSSL, JDK }
+
+    /**
+     * TLS of the frame port (and, with {@code httpTls}, of the HTTP port). {@code certChain}
+     * null means plain TCP; {@code ca} is null unless client certificates are asked for.
+     */
+    public record TlsSettings(java.nio.file.Path certChain, java.nio.file.Path key, ClientAuth clientAuth,
+            java.nio.file.Path ca, TlsProvider provider, Duration reloadInterval, Duration handshakeTimeout,
+            boolean httpTls) {
+
+        public boolean enabled() {
+            return certChain != null;
+        }
+    }
 
     /** The defaults, as {@code config/framepipe.yaml} states them. */
     public static FramepipeConfig defaults() {

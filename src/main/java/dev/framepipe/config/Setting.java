@@ -26,7 +26,18 @@ public enum Setting {
     WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
     PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool"),
     WARMUP_ROUNDS("warmup-rounds", "20000", "kernel calls on scratch memory before turning ready, so the JIT compiled them (0 = none)"),
-    MAX_CONNECTION_AGE("max-connection-age", "0", "after this long (+-10% jitter) a connection finishes what it read, declines the rest and closes (0 = never)");
+    MAX_CONNECTION_AGE("max-connection-age", "0", "after this long (+-10% jitter) a connection finishes what it read, declines the rest and closes (0 = never)"),
+    SLOW_FRAME_GRACE("slow-frame-grace", "10s", "time a started frame may take before slow-frame-min-rate applies"),
+    SLOW_FRAME_MIN_RATE("slow-frame-min-rate", "1KiB", "bytes/s a started frame must keep arriving at after the grace, or the connection is closed (0 = off)"),
+    DIRECT_MEMORY_BUDGET("direct-memory-budget", "0", "pooled direct memory of all connections at which reading pauses (0 = 3/4 of the JVM's max direct memory)"),
+    TLS_CERT_CHAIN("tls-cert-chain", "none", "PEM certificate chain of the frame port (none = plain TCP)"),
+    TLS_KEY("tls-key", "none", "PEM private key (PKCS#8) of tls-cert-chain"),
+    TLS_CLIENT_AUTH("tls-client-auth", "none", "client certificates: none, optional or require (mutual TLS, checked against tls-ca)"),
+    TLS_CA("tls-ca", "none", "PEM bundle of the CAs that sign client certificates"),
+    TLS_PROVIDER("tls-provider", "auto", "auto (OpenSSL where it loads, else the JDK), openssl or jdk"),
+    TLS_RELOAD_INTERVAL("tls-reload-interval", "10s", "how often the certificate, key and CA files are checked for changes (0 = never)"),
+    TLS_HANDSHAKE_TIMEOUT("tls-handshake-timeout", "10s", "a TLS handshake not finished in this time closes the connection"),
+    HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate");
 
     private final String key;
     private final String defaultValue;

@@ -29,12 +29,18 @@ public final class HttpEndpoint {
     private final BooleanSupplier ready;
     private MultiThreadIoEventLoopGroup group;
     private Channel channel;
+    private java.util.function.Function<io.netty.buffer.ByteBufAllocator, io.netty.channel.ChannelHandler> tls;
 
     public HttpEndpoint(String bindAddress, int port, PrometheusMeterRegistry registry, BooleanSupplier ready) {
         this.bindAddress = bindAddress;
         this.port = port;
         this.registry = registry;
         this.ready = ready;
+    }
+
+    /** Speaks TLS: each connection gets a handler from {@code handlers} (call before {@link #start()}). */
+    public void useTls(java.util.function.Function<io.netty.buffer.ByteBufAllocator, io.netty.channel.ChannelHandler> handlers) {
+        this.tls = handlers;
     }
 
     public void start() throws InterruptedException {
@@ -47,6 +53,9 @@ public final class HttpEndpoint {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.apply(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpServerKeepAliveHandler())

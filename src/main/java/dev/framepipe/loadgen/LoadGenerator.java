@@ -38,7 +38,16 @@ public final class LoadGenerator {
     /** Settings of one run. */
     public record Options(String host, int port, int connections, int depth, List<MixEntry> mix,
                           Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
-                          boolean verifyValues, int threads, Duration drainTimeout) {
+                          boolean verifyValues, int threads, Duration drainTimeout,
+                          dev.framepipe.client.ClientTls tls) {
+
+        /** Plain TCP. */
+        public Options(String host, int port, int connections, int depth, List<MixEntry> mix,
+                       Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
+                       boolean verifyValues, int threads, Duration drainTimeout) {
+            this(host, port, connections, depth, mix, duration, frames, warmup, rate, verifyEvery, verifyValues,
+                    threads, drainTimeout, null);
+        }
     }
 
     private LoadGenerator() {
@@ -67,6 +76,13 @@ public final class LoadGenerator {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(o.threads(),
                 new DefaultThreadFactory("framepipe-load", true), io);
         LoadStats stats = new LoadStats();
+        io.netty.handler.ssl.SslContext ssl;
+        try {
+            ssl = o.tls() == null ? null : o.tls().build(); // one context; a handler (and engine) per connection
+        } catch (javax.net.ssl.SSLException e) {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new IllegalArgumentException("TLS settings of the load generator: " + e.getMessage(), e);
+        }
         List<LoadConnection> drivers = new ArrayList<>();
         List<Channel> channels = new ArrayList<>();
         try {
@@ -81,6 +97,10 @@ public final class LoadGenerator {
                         .handler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel ch) {
+                                if (ssl != null) {
+                                    // requests written before the handshake ends wait in the SslHandler
+                                    ch.pipeline().addLast(ssl.newHandler(ch.alloc(), o.host(), o.port()));
+                                }
                                 ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(ByteOrder.LITTLE_ENDIAN,
                                         maxFrame, LENGTH_OFFSET, LENGTH_FIELD_SIZE, 0, 0, true));
                                 ch.pipeline().addLast(driver);

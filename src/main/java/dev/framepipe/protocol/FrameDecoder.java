@@ -132,6 +132,27 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         return cumulation != null;
     }
 
+    /**
+     * Whether a frame has started arriving and is not complete yet: the client owes bytes. False
+     * when nothing is buffered, when the buffered frame is complete (held back by the gate: the
+     * server is the one waiting), and once the decoder discards input.
+     */
+    public boolean frameInProgress() {
+        ByteBuf buf = cumulation;
+        if (buf == null || mode == Mode.DISCARDING || inputClosed) {
+            return false;
+        }
+        int readable = buf.readableBytes();
+        if (readable < LENGTH_FIELD_SIZE) {
+            return true;
+        }
+        long length = length(buf, buf.readerIndex());
+        if (length < MIN_LENGTH || length > maxLength) {
+            return false; // decided by the header: an error answer, not a wait for bytes
+        }
+        return readable < LENGTH_FIELD_SIZE + length;
+    }
+
     /** Whether the client has shut down its sending side (or the channel is gone). */
     public boolean inputClosed() {
         return inputClosed;

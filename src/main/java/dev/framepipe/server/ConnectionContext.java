@@ -1,6 +1,7 @@
 package dev.framepipe.server;
 
 import dev.framepipe.config.FramepipeConfig;
+import dev.framepipe.metrics.RefusalMetrics;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 
@@ -8,7 +9,9 @@ import java.util.function.BooleanSupplier;
 record ConnectionContext(
         FramepipeConfig config,
         Set<ConnectionHandler> registry,
-        BooleanSupplier drainingFlag) {
+        BooleanSupplier drainingFlag,
+        RefusalMetrics refusals,
+        DirectMemoryBudget memory) {
 
     boolean draining() {
         return drainingFlag.getAsBoolean();

@@ -3,6 +3,7 @@ package dev.framepipe.server;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.metrics.PipelineCounters;
+import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.pipeline.Frame;
 import dev.framepipe.pipeline.FrameAnswers;
 import dev.framepipe.pipeline.FrameOwner;
@@ -40,6 +41,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     private static final int PAUSE_LANE_FULL = 1;
     private static final int PAUSE_IN_FLIGHT = 2;
     private static final int PAUSE_UNWRITABLE = 4;
+    private static final int PAUSE_MEMORY = 8;
 
     private enum State { OPEN, DRAINING, CLOSING, CLOSED }
 
@@ -53,6 +55,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     private final Runnable idleCheck = this::idleCheck;
     private final Runnable lingerExpired = this::lingerExpired;
     private final Runnable ageReached = this::ageReached;
+    private final DirectMemoryBudget.Waiter memoryWaiter = this::memoryAvailable;
 
     private ChannelHandlerContext ctx;
     private State state = State.OPEN;
@@ -60,6 +63,8 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     private int pauseReasons;
     private boolean waitingForLane;
     private boolean closeAfterFlush;
+    private boolean closeRequested;
+    private boolean memoryGrant;
     private long lastFrameNanos;
     private ScheduledFuture<?> idleTimer;
     private ScheduledFuture<?> lingerTimer;
@@ -122,6 +127,15 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             pause(PAUSE_IN_FLIGHT);
             return false;
         }
+        if (shared.memory().overBudget()) {
+            if (memoryGrant) {
+                memoryGrant = false; // the budget's liveness valve let this one frame through
+            } else {
+                pause(PAUSE_MEMORY);
+                shared.memory().await(memoryWaiter);
+                return false;
+            }
+        }
         if (!lane.hasRoom()) {
             pause(PAUSE_LANE_FULL);
             if (!waitingForLane) {
@@ -159,6 +173,13 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof LimitExceeded) {
+            // A guard found the client over a limit: stop taking frames, answer the admitted ones, close.
+            closeRequested = true;
+            decoder.discard();
+            finishIfDone();
+            return;
+        }
         if (evt instanceof ChannelInputShutdownEvent) {
             if (state == State.CLOSING) {
                 ctx.close(); // the client finished too: nothing unread is left to cause a reset
@@ -217,6 +238,18 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             }
             finishIfDone();
         }
+    }
+
+    /** From the budget's sampler thread: hop to this connection's thread. */
+    private void memoryAvailable(boolean grant) {
+        ctx.executor().execute(() -> {
+            if (grant) {
+                memoryGrant = true;
+            }
+            if (state != State.CLOSED) {
+                resume(PAUSE_MEMORY);
+            }
+        });
     }
 
     private void laneHasRoom() {
@@ -312,7 +345,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         if (state == State.CLOSING || state == State.CLOSED || inFlight > 0 || decoder.hasBufferedBytes()) {
             return;
         }
-        if (state == State.DRAINING || decoder.inputClosed()) {
+        if (state == State.DRAINING || closeRequested || decoder.inputClosed()) {
             beginClose();
         }
     }
@@ -330,6 +363,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         }
         if (inFlight == 0 && quiet >= idle) {
             LOG.log(System.Logger.Level.DEBUG, "closing idle connection " + ctx.channel());
+            shared.refusals().refused(RefusalMetrics.Reason.IDLE_TIMEOUT);
             beginClose();
             idleTimer = ctx.executor().schedule(idleCheck, idle, TimeUnit.NANOSECONDS);
         } else {
@@ -352,7 +386,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
                 f.channel().close();
                 return;
             }
-            ((DuplexChannel) f.channel()).shutdownOutput().addListener((ChannelFutureListener) g -> {
+            TlsClose.shutdownOutput((DuplexChannel) f.channel()).addListener((ChannelFutureListener) g -> {
                 if (g.channel().isActive()) {
                     g.channel().config().setAutoRead(true); // read (and discard) until the client's FIN
                     lingerTimer = g.channel().eventLoop().schedule(lingerExpired,

@@ -6,9 +6,12 @@ import dev.framepipe.http.HttpEndpoint;
 import dev.framepipe.kernel.KernelWarmup;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionMetrics;
+import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
 import dev.framepipe.pipeline.FrameProcessor;
 import dev.framepipe.pipeline.Lane;
+import dev.framepipe.security.ServerTls;
+import dev.framepipe.security.TlsHandshakeGuard;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -54,6 +57,8 @@ public final class FramepipeServer implements AutoCloseable {
     private final Set<ConnectionHandler> connections = ConcurrentHashMap.newKeySet();
     private final Transports transport;
     private final ByteBufAllocator allocator;
+    private final RefusalMetrics refusals = new RefusalMetrics();
+    private final DirectMemoryBudget memoryBudget;
     private volatile Phase phase = Phase.STARTING;
 
     private MultiThreadIoEventLoopGroup acceptGroup;
@@ -62,6 +67,7 @@ public final class FramepipeServer implements AutoCloseable {
     private List<Lane> lanes;
     private Channel serverChannel;
     private HttpEndpoint http;
+    private ServerTls tls;
 
     public FramepipeServer(FramepipeConfig config) {
         this.config = config;
@@ -71,10 +77,16 @@ public final class FramepipeServer implements AutoCloseable {
                 : new AdaptiveByteBufAllocator();
         this.metrics = new ServiceMetrics(allocator);
         this.registry = metrics.registry();
+        this.memoryBudget = DirectMemoryBudget.forAllocator(config.directMemoryBudget(), allocator);
+        metrics.bind(refusals);
+        metrics.bind(memoryBudget);
     }
 
     /** Binds both ports and starts accepting frames. */
     public synchronized FramepipeServer start() throws InterruptedException {
+        if (config.tls().enabled()) {
+            tls = ServerTls.create(config.tls()); // before any thread: bad files are a configuration error
+        }
         acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("framepipe-accept", true),
                 transport.ioHandlerFactory());
         ioGroup = new MultiThreadIoEventLoopGroup(config.effectiveIoThreads(),
@@ -98,8 +110,10 @@ public final class FramepipeServer implements AutoCloseable {
         metrics.bindPipeline(List.copyOf(lanes));
         ConnectionMetrics connectionMetrics = metrics.connections();
         ConnectionContext shared = new ConnectionContext(config, connections,
-                () -> phase == Phase.DRAINING || phase == Phase.STOPPED);
+                () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
+        memoryBudget.start(acceptGroup.next());
         AtomicInteger refused = new AtomicInteger();
+        TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
@@ -118,6 +132,8 @@ public final class FramepipeServer implements AutoCloseable {
                         ch.closeFuture().addListener(f -> connectionMetrics.closed());
                         if (open > config.maxConnections() || phase != Phase.READY) {
                             refused.incrementAndGet();
+                            refusals.refused(phase != Phase.READY ? RefusalMetrics.Reason.NOT_READY
+                                    : RefusalMetrics.Reason.MAX_CONNECTIONS);
                             ch.close();
                             return;
                         }
@@ -125,13 +141,29 @@ public final class FramepipeServer implements AutoCloseable {
                         ConnectionHandler handler = new ConnectionHandler(shared, lane, config.maxFrameBytes());
                         ChannelPipeline p = ch.pipeline();
                         p.addLast("traffic", trafficByLoop.get(ch.eventLoop()));
+                        if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
+                            p.addLast("slow-frame", new SlowFrameGuard(handler.decoder(), refusals,
+                                    config.slowFrameGrace(), config.slowFrameMinRate()));
+                        }
                         p.addLast("decoder", handler.decoder());
                         p.addLast("connection", handler);
+                        if (tls != null) {
+                            // right after the byte counter (which counts socket bytes): every
+                            // handler after it sees plain frame bytes
+                            p.addAfter("traffic", "tls", tls.newHandler(ch.alloc()));
+                            p.addAfter("tls", "tls-guard", tlsGuard);
+                        }
                     }
                 });
         serverChannel = bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel();
 
         http = new HttpEndpoint(config.bindAddress(), config.httpPort(), registry, () -> phase == Phase.READY);
+        if (tls != null) {
+            tls.watch(acceptGroup.next());
+            if (config.tls().httpTls()) {
+                http.useTls(tls::newHandler);
+            }
+        }
         http.start();
         // Not ready (503) until the kernels are compiled: cold Vector API code is ~100x slower.
         long warmStart = System.nanoTime();
@@ -177,6 +209,24 @@ public final class FramepipeServer implements AutoCloseable {
         return transport.name();
     }
 
+    /** The frame port's TLS (null when plain): tests and tools reload it without waiting for the poll. */
+    public ServerTls tls() {
+        return tls;
+    }
+
+    public RefusalMetrics refusals() {
+        return refusals;
+    }
+
+    /** The direct-memory budget in bytes and the highest sample since the last call. */
+    public long directMemoryBudget() {
+        return memoryBudget.budget();
+    }
+
+    public long takeDirectMemoryPeak() {
+        return memoryBudget.takePeak();
+    }
+
     public int openConnections() {
         return connections.size();
     }
@@ -219,6 +269,10 @@ public final class FramepipeServer implements AutoCloseable {
 
     private void stopResources() throws InterruptedException {
         phase = Phase.STOPPED;
+        memoryBudget.stop();
+        if (tls != null) {
+            tls.close();
+        }
         if (http != null) {
             http.stop();
         }

@@ -1,0 +1,47 @@
+package dev.framepipe.security;
+
+import dev.framepipe.metrics.RefusalMetrics;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import javax.net.ssl.SSLException;
+
+/**
+ * Sits right after the SslHandler: counts failed handshakes (no client certificate, one from
+ * another CA, a plain-TCP client, a timeout) as {@code tls_handshake} refusals, and keeps their
+ * exceptions out of the connection handler's warning log: a stranger failing to authenticate
+ * is expected traffic, not a server fault. The SslHandler closes such a connection itself.
+ */
+@ChannelHandler.Sharable
+public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
+
+    private static final System.Logger LOG = System.getLogger(TlsHandshakeGuard.class.getName());
+
+    private final RefusalMetrics refusals;
+
+    public TlsHandshakeGuard(RefusalMetrics refusals) {
+        this.refusals = refusals;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+            refusals.refused(RefusalMetrics.Reason.TLS_HANDSHAKE);
+            LOG.log(System.Logger.Level.DEBUG, "TLS handshake with " + ctx.channel().remoteAddress() + " failed: "
+                    + done.cause());
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof SSLException || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
+            LOG.log(System.Logger.Level.DEBUG, "TLS error on " + ctx.channel() + ": " + cause);
+            ctx.close();
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+}

@@ -1,0 +1,225 @@
+package dev.framepipe.security;
+
+import static dev.framepipe.testing.Frames.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.framepipe.client.ClientTls;
+import dev.framepipe.client.ConnectionClosedException;
+import dev.framepipe.client.FramepipeClient;
+import dev.framepipe.client.Response;
+import dev.framepipe.config.Setting;
+import dev.framepipe.metrics.RefusalMetrics.Reason;
+import dev.framepipe.protocol.ErrorCode;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.server.FramepipeServer;
+import dev.framepipe.testing.TestPki;
+import dev.framepipe.testing.TestPki.Pem;
+import dev.framepipe.testing.TestServers;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.pkitesting.X509Bundle;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** TLS and mutual TLS on the frame port, over real sockets, with certificates made here. */
+class TlsTest {
+
+    @TempDir
+    Path dir;
+
+    private X509Bundle ca;
+    private Path caFile;
+    private Pem serverPem;
+
+    @BeforeEach
+    void makeCertificates() throws Exception {
+        ca = TestPki.ca("framepipe test CA");
+        caFile = TestPki.writeCa(ca, dir, "ca");
+        serverPem = TestPki.write(TestPki.server(ca), dir, "server");
+    }
+
+    private Map<Setting, String> tls(String provider) {
+        Map<Setting, String> s = new EnumMap<>(Setting.class);
+        s.put(Setting.TLS_CERT_CHAIN, serverPem.chain().toString());
+        s.put(Setting.TLS_KEY, serverPem.key().toString());
+        s.put(Setting.TLS_PROVIDER, provider);
+        return s;
+    }
+
+    private Map<Setting, String> mutualTls(String provider) {
+        Map<Setting, String> s = tls(provider);
+        s.put(Setting.TLS_CLIENT_AUTH, "require");
+        s.put(Setting.TLS_CA, caFile.toString());
+        return s;
+    }
+
+    @Test
+    void openSslLoadsOnThisPlatformSoTheOpenSslProviderIsReallyTested() {
+        assertThat(OpenSsl.isAvailable()).as("netty-tcnative: %s", OpenSsl.unavailabilityCause()).isTrue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SslProvider.class, names = {"JDK", "OPENSSL"})
+    void framesTravelOverTlsWithEachProvider(SslProvider provider) throws Exception {
+        try (FramepipeServer server = TestServers.start(tls(provider.name().toLowerCase()))) {
+            assertThat(server.tls().provider()).isEqualTo(provider);
+            for (SslProvider clientProvider : List.of(SslProvider.JDK, SslProvider.OPENSSL)) {
+                try (FramepipeClient c = FramepipeClient.connect("127.0.0.1", server.framePort(),
+                        ClientTls.trusting(caFile).withProvider(clientProvider), null)) {
+                    List<CompletableFuture<Response>> answers = new ArrayList<>();
+                    for (int i = 0; i < 200; i++) {
+                        answers.add(c.upper("straße " + i));
+                    }
+                    byte[] big = new byte[3 << 20]; // spans many TLS records
+                    for (int i = 0; i < big.length; i++) {
+                        big[i] = (byte) (i * 7);
+                    }
+                    CompletableFuture<Response> large = c.ping(big);
+                    for (int i = 0; i < 200; i++) {
+                        assertThat(answers.get(i).get(20, TimeUnit.SECONDS).text()).isEqualTo("STRASSE " + i);
+                    }
+                    assertThat(large.get(20, TimeUnit.SECONDS).payload()).isEqualTo(big);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPlainTcpClientIsRefusedByATlsPortAndCounted() throws Exception {
+        try (FramepipeServer server = TestServers.start(tls("auto"));
+             FramepipeClient plain = FramepipeClient.connect("127.0.0.1", server.framePort())) {
+            CompletableFuture<Response> answer = plain.ping(utf8("hello"));
+            assertThatThrownBy(() -> answer.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(ConnectionClosedException.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.refusals().count(Reason.TLS_HANDSHAKE) == 1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SslProvider.class, names = {"JDK", "OPENSSL"})
+    void mutualTlsAnswersATrustedClientAndRefusesOneWithoutACertificateAndOneFromAnotherCa(SslProvider provider)
+            throws Exception {
+        Pem trusted = TestPki.write(TestPki.client(ca, "trusted client"), dir, "trusted");
+        X509Bundle otherCa = TestPki.ca("some other CA");
+        Pem stranger = TestPki.write(TestPki.client(otherCa, "stranger"), dir, "stranger");
+        try (FramepipeServer server = TestServers.start(mutualTls(provider.name().toLowerCase()))) {
+            try (FramepipeClient good = FramepipeClient.connect("127.0.0.1", server.framePort(),
+                    ClientTls.trusting(caFile).withClientCertificate(trusted.chain(), trusted.key()), null)) {
+                assertThat(good.ping(utf8("me")).get(20, TimeUnit.SECONDS).text()).isEqualTo("me");
+
+                assertRefused(server, ClientTls.trusting(caFile));
+                assertRefused(server, ClientTls.trusting(caFile).withClientCertificate(stranger.chain(), stranger.key()));
+                await().atMost(Duration.ofSeconds(10)).until(() -> server.refusals().count(Reason.TLS_HANDSHAKE) == 2);
+
+                assertThat(good.ping(utf8("still")).get(20, TimeUnit.SECONDS).text()).isEqualTo("still");
+            }
+        }
+    }
+
+    /**
+     * With TLS 1.3 the client may finish its handshake before the server has checked the client's
+     * certificate; the refusal then arrives as an alert in place of the first answer.
+     */
+    private static void assertRefused(FramepipeServer server, ClientTls tls) throws Exception {
+        FramepipeClient c;
+        try {
+            c = FramepipeClient.connect("127.0.0.1", server.framePort(), tls, null);
+        } catch (ConnectionClosedException refusedInHandshake) {
+            return;
+        }
+        try (c) {
+            CompletableFuture<Response> answer = c.ping(utf8("let me in"));
+            assertThatThrownBy(() -> answer.get(20, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(ConnectionClosedException.class);
+        }
+    }
+
+    @Test
+    void aRotatedCertificateIsUsedByTheNextConnectionWhileAnOpenOneKeepsWorking() throws Exception {
+        Map<Setting, String> settings = tls("auto");
+        settings.put(Setting.TLS_RELOAD_INTERVAL, "100ms");
+        X509Bundle newCa = TestPki.ca("next year's CA");
+        Path newCaFile = TestPki.writeCa(newCa, dir, "new-ca");
+        Pem rotated = TestPki.write(TestPki.server(newCa), dir, "rotated");
+        try (FramepipeServer server = TestServers.start(settings);
+             FramepipeClient open = FramepipeClient.connect("127.0.0.1", server.framePort(),
+                     ClientTls.trusting(caFile), null)) {
+            assertThat(open.ping(utf8("before")).get(20, TimeUnit.SECONDS).text()).isEqualTo("before");
+
+            // As cert-manager does it: new files moved into place (key first, then the chain).
+            Files.move(rotated.key(), serverPem.key(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(rotated.chain(), serverPem.chain(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.tls().reloads() >= 1);
+
+            try (FramepipeClient next = FramepipeClient.connect("127.0.0.1", server.framePort(),
+                    ClientTls.trusting(newCaFile), null)) {
+                assertThat(next.ping(utf8("new")).get(20, TimeUnit.SECONDS).text()).isEqualTo("new");
+            }
+            assertThatThrownBy(() -> FramepipeClient.connect("127.0.0.1", server.framePort(),
+                    ClientTls.trusting(caFile), null).close())
+                    .as("the old certificate is no longer offered").isInstanceOf(ConnectionClosedException.class);
+            assertThat(open.ping(utf8("after")).get(20, TimeUnit.SECONDS).text())
+                    .as("the connection opened before the rotation").isEqualTo("after");
+        }
+    }
+
+    @Test
+    void everyAnswerBeforeAClosingErrorArrivesOverTlsAndTheCloseIsClean() throws Exception {
+        try (FramepipeServer server = TestServers.start(tls("auto"));
+             FramepipeClient c = FramepipeClient.connect("127.0.0.1", server.framePort(),
+                     ClientTls.trusting(caFile), null)) {
+            byte[] payload = new byte[64 * 1024];
+            List<CompletableFuture<Response>> answers = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                answers.add(c.ping(payload));
+            }
+            CompletableFuture<Response> error = c.sendFrame(Unpooled.wrappedBuffer(frame(9, Kinds.PING, 0, 4242,
+                    new byte[0])), 4242);
+            for (CompletableFuture<Response> a : answers) {
+                assertThat(a.get(20, TimeUnit.SECONDS).payload()).hasSize(payload.length);
+            }
+            Response e = error.get(20, TimeUnit.SECONDS);
+            assertThat(e.isError()).isTrue();
+            assertThat(e.errorCode()).isEqualTo(ErrorCode.BAD_VERSION.code());
+            c.closeFuture().get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void theHttpPortSpeaksTlsWhenAskedTo() throws Exception {
+        Map<Setting, String> settings = tls("auto");
+        settings.put(Setting.HTTP_TLS, "true");
+        try (FramepipeServer server = TestServers.start(settings)) {
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, ca.toTrustManagerFactory().getTrustManagers(), null);
+            try (HttpClient http = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build()) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                        URI.create("https://127.0.0.1:" + server.httpPort() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).contains("pipeline_connections_refused_total{reason=\"tls_handshake\"}");
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+package dev.framepipe.server;
+
+import static dev.framepipe.testing.Frames.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.framepipe.client.FramepipeClient;
+import dev.framepipe.client.Response;
+import dev.framepipe.config.Setting;
+import dev.framepipe.metrics.RefusalMetrics.Reason;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.testing.RawConnection;
+import dev.framepipe.testing.TestServers;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The limits of issue 9 over real sockets: each one hit, its refusal counted in
+ * {@code pipeline_connections_refused_total{reason}}, and a well-behaved client on the same
+ * server answered normally all along.
+ */
+class HardLimitsTest {
+
+    private final ScheduledExecutorService pacer = Executors.newScheduledThreadPool(2);
+
+    @AfterEach
+    void stopPacer() {
+        pacer.shutdownNow();
+    }
+
+    @Test
+    void aClientTricklingAFrameIsClosedAfterItsAnswersAndCountedAsSlowFrame() throws Exception {
+        try (FramepipeServer server = TestServers.start(Map.of(
+                Setting.SLOW_FRAME_GRACE, "300ms", Setting.SLOW_FRAME_MIN_RATE, "1KiB"));
+             RawConnection good = new RawConnection(server.framePort());
+             RawConnection slow = new RawConnection(server.framePort())) {
+            // A complete frame first: its answer must still arrive before the close.
+            slow.send(frame(Kinds.PING, 0, 1, utf8("before")));
+            assertThat(slow.read().text()).isEqualTo("before");
+            byte[] frame = frame(Kinds.PING, 0, 2, new byte[4096]);
+            slow.send(Arrays.copyOf(frame, 20));
+            AtomicInteger offset = new AtomicInteger(20);
+            // One byte every 50 ms: 20 B/s, far below 1 KiB/s.
+            ScheduledFuture<?> trickle = pacer.scheduleAtFixedRate(() -> {
+                int at = offset.getAndIncrement();
+                try {
+                    slow.send(new byte[] {frame[at]});
+                } catch (Exception closed) {
+                    throw new RuntimeException(closed); // ends the schedule
+                }
+            }, 50, 50, TimeUnit.MILLISECONDS);
+
+            long id = 100;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (server.refusals().count(Reason.SLOW_FRAME) == 0 && System.nanoTime() < deadline) {
+                good.send(frame(Kinds.PING, 0, id, utf8("good")));
+                Response r = good.read();
+                assertThat(r.id()).isEqualTo(id++);
+                await().pollDelay(Duration.ofMillis(20)).until(() -> true);
+            }
+            assertThat(server.refusals().count(Reason.SLOW_FRAME)).isEqualTo(1);
+            assertThat(slow.readsCleanEof()).as("closed cleanly, with FIN").isTrue();
+            trickle.cancel(false);
+            assertThat(offset.get()).as("the frame was never completed").isLessThan(frame.length);
+            assertThat(scrape(server)).contains("pipeline_connections_refused_total{reason=\"slow_frame\"} 1.0");
+            assertThat(good.send(frame(Kinds.PING, 0, 999, utf8("after"))).read().text()).isEqualTo("after");
+        }
+    }
+
+    @Test
+    void aSlowButSteadyFrameAboveTheMinimumRateIsAnswered() throws Exception {
+        try (FramepipeServer server = TestServers.start(Map.of(
+                Setting.SLOW_FRAME_GRACE, "200ms", Setting.SLOW_FRAME_MIN_RATE, "1KiB"));
+             RawConnection steady = new RawConnection(server.framePort())) {
+            byte[] payload = new byte[3000];
+            Arrays.fill(payload, (byte) 'x');
+            byte[] frame = frame(Kinds.PING, 0, 7, payload);
+            AtomicInteger offset = new AtomicInteger();
+            // 100 bytes every 25 ms = 4 KB/s, for about 750 ms: several windows of the guard.
+            ScheduledFuture<?> feed = pacer.scheduleAtFixedRate(() -> {
+                int from = offset.getAndAdd(100);
+                if (from >= frame.length) {
+                    throw new IllegalStateException("done"); // ends the schedule
+                }
+                try {
+                    steady.send(Arrays.copyOfRange(frame, from, Math.min(frame.length, from + 100)));
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, 0, 25, TimeUnit.MILLISECONDS);
+            Response r = steady.read();
+            feed.cancel(false);
+            assertThat(r.id()).isEqualTo(7);
+            assertThat(r.payload()).isEqualTo(payload);
+            assertThat(server.refusals().count(Reason.SLOW_FRAME)).isZero();
+        }
+    }
+
+    @Test
+    void refusalsForMaxConnectionsAndIdleTimeoutAreCounted() throws Exception {
+        try (FramepipeServer server = TestServers.start(Map.of(
+                Setting.MAX_CONNECTIONS, "2", Setting.IDLE_TIMEOUT, "400ms"));
+             RawConnection good = new RawConnection(server.framePort());
+             RawConnection idle = new RawConnection(server.framePort())) {
+            assertThat(good.send(frame(Kinds.PING, 0, 1, utf8("a"))).read().text()).isEqualTo("a");
+            try (RawConnection extra = new RawConnection(server.framePort())) {
+                assertThat(extra.socket().getInputStream().read()).isEqualTo(-1);
+            }
+            assertThat(server.refusals().count(Reason.MAX_CONNECTIONS)).isEqualTo(1);
+            for (int i = 0; i < 10 && server.refusals().count(Reason.IDLE_TIMEOUT) == 0; i++) {
+                assertThat(good.send(frame(Kinds.PING, 0, i, utf8("busy"))).read().id()).isEqualTo(i);
+                await().pollDelay(Duration.ofMillis(100)).until(() -> true);
+            }
+            assertThat(idle.readsCleanEof()).isTrue();
+            await().atMost(Duration.ofSeconds(5)).until(() -> server.refusals().count(Reason.IDLE_TIMEOUT) == 1);
+            assertThat(scrape(server))
+                    .contains("pipeline_connections_refused_total{reason=\"max_connections\"} 1.0")
+                    .contains("pipeline_connections_refused_total{reason=\"idle_timeout\"} 1.0")
+                    .contains("pipeline_connections_refused_total{reason=\"tls_handshake\"} 0.0");
+        }
+    }
+
+    @Test
+    void aFloodOfLargeFramesStaysNearTheDirectMemoryBudgetAndEveryFrameIsAnswered() throws Exception {
+        int frameBytes = 1 << 20;
+        int clients = 6;
+        int perClient = 24; // 6 x 24 x 1 MiB in, as much out: 288 MiB of traffic against a 4 MiB budget
+        try (FramepipeServer server = TestServers.start(Map.of(Setting.DIRECT_MEMORY_BUDGET, "4MiB",
+                Setting.MAX_FRAME_BYTES, "2MiB"));
+             FramepipeClient good = FramepipeClient.connect("127.0.0.1", server.framePort())) {
+            byte[] payload = new byte[frameBytes - 16];
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] = (byte) (i * 31);
+            }
+            server.takeDirectMemoryPeak();
+            List<FramepipeClient> flooders = new ArrayList<>();
+            List<CompletableFuture<Response>> answers = new ArrayList<>();
+            try {
+                for (int c = 0; c < clients; c++) {
+                    FramepipeClient f = FramepipeClient.connect("127.0.0.1", server.framePort());
+                    flooders.add(f);
+                }
+                for (int i = 0; i < perClient; i++) {
+                    for (FramepipeClient f : flooders) {
+                        answers.add(f.ping(payload));
+                    }
+                }
+                AtomicLong goodAnswers = new AtomicLong();
+                while (!CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).isDone()) {
+                    Response r = good.ping(utf8("small")).get(20, TimeUnit.SECONDS);
+                    assertThat(r.text()).isEqualTo("small");
+                    goodAnswers.incrementAndGet();
+                }
+                for (CompletableFuture<Response> a : answers) {
+                    assertThat(a.get(60, TimeUnit.SECONDS).payload()).isEqualTo(payload);
+                }
+                assertThat(goodAnswers.get()).isPositive();
+            } finally {
+                flooders.forEach(FramepipeClient::close);
+            }
+            long peak = server.takeDirectMemoryPeak();
+            System.out.println("direct-memory flood: peak " + peak + " bytes, budget " + server.directMemoryBudget()
+                    + ", pauses " + pauses(server, "direct_memory"));
+            assertThat(pauses(server, "direct_memory")).as("reading paused for the budget").isPositive();
+            // Overshoot: one frame per connection mid-read plus the answers in flight when the gate shut.
+            long bound = server.directMemoryBudget() + (long) clients * 2 * frameBytes + 8L * frameBytes;
+            assertThat(peak).as("peak pinned direct memory").isLessThanOrEqualTo(bound);
+        }
+    }
+
+    static String scrape(FramepipeServer server) {
+        return server.registry().scrape();
+    }
+
+    static double pauses(FramepipeServer server, String reason) {
+        return server.registry().get("pipeline.backpressure.pauses").tag("reason", reason).functionCounter().count();
+    }
+}
