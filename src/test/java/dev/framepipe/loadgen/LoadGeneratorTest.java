@@ -1,0 +1,85 @@
+package dev.framepipe.loadgen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.framepipe.config.FramepipeConfig.Transport;
+import dev.framepipe.server.FramepipeServer;
+import dev.framepipe.testing.TestServers;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The load generator drives a real server, verifies what comes back, and reports honestly. */
+class LoadGeneratorTest {
+
+    static FramepipeServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServers.start();
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        server.close();
+    }
+
+    private static LoadGenerator.Options options(int port, String mix, long frames, double rate, boolean values) {
+        return new LoadGenerator.Options("127.0.0.1", port, 4, 16, MixEntry.parseAll(mix), Duration.ofSeconds(30), frames,
+                Duration.ofMillis(200), rate, 1, values, 1, Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aClosedLoopRunOfEveryOpIsAnsweredAndVerifiedWithoutMismatch() throws Exception {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        LoadResult r = LoadGenerator.run(options(server.framePort(),
+                "stats:64,scale:100,upper:256,lower:256,count:1000,ping:0,ping:3000", 20_000, 0, true),
+                new PrintStream(progress, true, StandardCharsets.UTF_8));
+        assertThat(r.frames()).isGreaterThanOrEqualTo(20_000);
+        assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+        assertThat(r.errors()).isZero();
+        assertThat(r.framesPerSecond()).isPositive();
+        assertThat(r.p50Micros()).isPositive().isLessThanOrEqualTo(r.p99Micros());
+        assertThat(r.p99Micros()).isLessThanOrEqualTo(r.maxMicros());
+        assertThat(r.table()).contains("throughput").contains("p99.9");
+        assertThat(r.toJson()).contains("\"frames_per_second\"").contains("\"mismatches\": 0");
+    }
+
+    @Test
+    void wrongAnswersAreReportedAsMismatches() throws Exception {
+        // The baseline answers STATS with zeros: the right size, the wrong values.
+        try (BaselineServer baseline = new BaselineServer("127.0.0.1", 0, 1, Transport.AUTO)) {
+            LoadResult checked = LoadGenerator.run(options(baseline.port(), "stats:64", 2_000, 0, true),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertThat(checked.mismatches()).isPositive();
+            assertThat(checked.problems()).anySatisfy(p -> assertThat(p).contains("STATS count 0"));
+            LoadResult sizesOnly = LoadGenerator.run(options(baseline.port(), "stats:64,upper:256", 2_000, 0, false),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertThat(sizesOnly.mismatches()).as("%s", sizesOnly.problems()).isZero();
+        }
+    }
+
+    @Test
+    void anOpenLoopRunHoldsTheRequestedRate() throws Exception {
+        LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 2, 64,
+                MixEntry.parseAll("ping:16"), Duration.ofSeconds(2), 0, Duration.ofMillis(300), 2_000, 1, true, 1,
+                Duration.ofSeconds(10));
+        LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.mismatches()).isZero();
+        assertThat(r.framesPerSecond()).isBetween(1_500.0, 2_500.0);
+    }
+
+    @Test
+    void mixEntriesParseWithSizesAndWeightsAndBadOnesAreRefused() {
+        assertThat(MixEntry.parseAll("stats:64@3, upper:256 ,ping:0")).containsExactly(
+                new MixEntry("stats", 64, 3), new MixEntry("upper", 256, 1), new MixEntry("ping", 0, 1));
+        assertThat(List.of("nope:1", "stats", "stats:-1", "stats:1@0", "stats:x", "")).allSatisfy(bad ->
+                assertThatThrownBy(() -> MixEntry.parseAll(bad)).isInstanceOf(IllegalArgumentException.class));
+    }
+}
