@@ -3,8 +3,9 @@ package dev.framepipe.loadgen;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Random;
@@ -71,13 +72,13 @@ final class RequestTemplate {
                 float a = 1.5f;
                 float b = -2f;
                 p.writeFloatLE(a).writeFloatLE(b);
-                ByteBuf y = Unpooled.buffer(e.size() * 4);
+                ByteBuffer y = ByteBuffer.allocate(e.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < e.size(); i++) {
                     float x = (float) rnd.nextGaussian();
                     p.writeFloatLE(x);
-                    y.writeFloatLE(Math.fma(a, x, b));
+                    y.putFloat(Math.fma(a, x, b));
                 }
-                yield new RequestTemplate(e, p.asReadOnly(), ByteBufUtil.getBytes(y), e.size() * 4, 0, 0, 0);
+                yield new RequestTemplate(e, p.asReadOnly(), y.array(), e.size() * 4, 0, 0, 0);
             }
             case "upper", "lower", "count" -> {
                 String text = text(rnd, e.size());
@@ -130,9 +131,8 @@ final class RequestTemplate {
                 lines++;
             }
         }
-        ByteBuf out = Unpooled.buffer(COUNT_RESPONSE_LENGTH);
-        out.writeLongLE(text.length).writeLongLE(text.length).writeLongLE(words).writeLongLE(lines);
-        return ByteBufUtil.getBytes(out);
+        return ByteBuffer.allocate(COUNT_RESPONSE_LENGTH).order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(text.length).putLong(text.length).putLong(words).putLong(lines).array();
     }
 
     /**
