@@ -445,6 +445,44 @@ class RingConsumerTest {
     }
 
     @Test
+    void idleConsumerBurnsNoCpu() throws Exception {
+        final java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        final Queue<Thread> workers = new ConcurrentLinkedQueue<>();
+        final ForkJoinPool pool = new ForkJoinPool(2, p -> {
+            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            workers.add(t);
+            return t;
+        }, (t, e) -> uncaught.add(e), false);
+        pools.add(pool);
+        final CheckingHandler handler = new CheckingHandler(16);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool, handler, 16);
+        for (long i = 0; i < 1000; i++) {
+            while (!consumer.offer(i)) {
+                Thread.onSpinWait();
+            }
+        }
+        await().atMost(AWAIT).until(() -> handler.batchEnds.get() == 1000);
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        assertThat(pool.awaitQuiescence(30, TimeUnit.SECONDS)).isTrue();
+        final long before = cpuNanos(mx, workers);
+        // a measurement window, not synchronisation: nothing is offered during it
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
+        final long used = cpuNanos(mx, workers) - before;
+        assertThat(used).as("CPU ns used by %d pool threads in 500 ms of idleness", workers.size())
+                .isLessThan(TimeUnit.MILLISECONDS.toNanos(25));
+        assertThat(handler.violations).isEmpty();
+    }
+
+    private static long cpuNanos(java.lang.management.ThreadMXBean mx, Queue<Thread> threads) {
+        long sum = 0;
+        for (Thread t : threads) {
+            long ns = mx.getThreadCpuTime(t.threadId());
+            sum += Math.max(0, ns); // -1 once a thread has ended
+        }
+        return sum;
+    }
+
+    @Test
     void rejectsBadArguments() {
         SpscRing<Long> ring = new SpscRing<>(2);
         ForkJoinPool pool = pool(1);
