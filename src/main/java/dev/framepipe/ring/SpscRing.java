@@ -174,10 +174,12 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
  * VarHandles. In the common case offer touches only its own fields and the slot it fills, and
  * poll only its own field and the slot it empties.
  *
- * <p>The first design had each side cache the other side's index (a Lamport ring); measured
- * side by side its two-thread throughput was about 30% lower, because whenever a cache runs out -
- * every element when the ring runs near-empty or near-full - the reader pulls the other side's
- * index line, which that side writes on every operation. See docs/performance-ring.md.
+ * <p>The first design had each side cache the other side's index (a Lamport ring). Whenever
+ * such a cache runs out - every element when the ring runs near-empty or near-full - the reader
+ * pulls the other side's index line, which that side writes on every operation: one more shared
+ * line per element than here, where the slot (shared anyway) is the flag. On this project's
+ * shared 2-core machine the two measured within noise of each other; the slot design was kept
+ * for that structural advantage. See docs/performance-ring.md.
  *
  * <h2>Threading contract</h2>
  * <ul>
