@@ -279,6 +279,38 @@ class RingConsumerTest {
     }
 
     @Test
+    void aLongBacklogIsDrainedAcrossSelfResubmittedRuns() throws Exception {
+        // 300 batches of 1 > BATCHES_PER_RUN: the drain re-submits itself (staying scheduled)
+        // several times; order, batches and exclusivity must survive the hand-over between runs.
+        final ForkJoinPool pool = pool(2);
+        final CountDownLatch release = new CountDownLatch(1);
+        final CountDownLatch started = new CountDownLatch(2);
+        for (int i = 0; i < 2; i++) { // occupy both workers while the backlog builds up
+            pool.execute(() -> {
+                started.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+        final CheckingHandler handler = new CheckingHandler(1);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(512), pool, handler, 1);
+        final int n = 300;
+        assertThat(n).isGreaterThan(3 * RingConsumer.BATCHES_PER_RUN);
+        for (long i = 0; i < n; i++) {
+            assertThat(consumer.offer(i)).isTrue();
+        }
+        release.countDown();
+        await().atMost(AWAIT).until(() -> handler.batchEnds.get() == n);
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        assertThat(handler.violations).isEmpty();
+        assertThat(uncaught).isEmpty();
+    }
+
+    @Test
     void fullRingRefusesAndTheScheduledDrainFreesIt() throws Exception {
         final ForkJoinPool pool = pool(1);
         final CountDownLatch release = new CountDownLatch(1);
