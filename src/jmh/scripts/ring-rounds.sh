@@ -31,15 +31,21 @@ for r in range(1, rounds + 1):
     for b in json.load(open(f"{out}/round-{r}.json")):
         name = b["benchmark"].rsplit(".", 1)[1]
         m = b["primaryMetric"]
+        if b["mode"] == "sample":
+            # one value per round: that round's median sample (p50)
+            name += " (p50)"
+            samples[name].append(m["scorePercentiles"]["50.0"])
+        else:
+            # every measurement iteration of every round
+            samples[name] += [x for fork in m["rawData"] for x in fork]
         units[name] = m["scoreUnit"]
-        samples[name] += [x for fork in m["rawData"] for x in fork]
         for sec, sm in b.get("secondaryMetrics", {}).items():
-            if sm.get("rawData"):
+            if sm.get("rawData"):  # per-thread scores of a group, gc.alloc.rate.norm, ...
                 key = name + ":" + sec
                 units[key] = sm["scoreUnit"]
                 samples[key] += [x for fork in sm["rawData"] for x in fork]
-print(f"{'benchmark':55s} {'median':>12s} {'min':>12s} {'max':>12s}  n  unit")
+print(f"{'benchmark':60s} {'median':>12s} {'min':>12s} {'max':>12s}   n  unit")
 for k in sorted(samples):
     v = samples[k]
-    print(f"{k:55s} {statistics.median(v):12.3f} {min(v):12.3f} {max(v):12.3f} {len(v):2d}  {units[k]}")
+    print(f"{k:60s} {statistics.median(v):12.3f} {min(v):12.3f} {max(v):12.3f} {len(v):3d}  {units[k]}")
 PY

@@ -10,6 +10,7 @@ import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -26,7 +27,9 @@ import org.openjdk.jmh.infra.Control;
  *       then yield: {@link #backOff}) until it succeeds or the iteration ends. The poll method's score is the
  *       hand-off rate; the group score is offers + polls.</li>
  *   <li>{@code pingPong_*}: round trip of one token through two queues, ping thread and pong
- *       thread both spinning (AverageTime, ns per round trip).</li>
+ *       thread both spinning (SampleTime, ns per round trip). Read the median (p50): on 2 cores
+ *       shared with other builds, a round trip in which either thread was descheduled takes
+ *       milliseconds, and a handful of those dominate an average.</li>
  *   <li>{@code ringConsumer_*}: the producer side of RingConsumer (ring offer + full fence +
  *       scheduled check) with the drain on a 1-worker ForkJoinPool, and the round trip of a token
  *       through a RingConsumer whose handler answers on a second ring: the cost of a wake-up.</li>
@@ -172,6 +175,75 @@ public class RingBenchmark {
         return e;
     }
 
+    // ---- one thread: the instructions of offer + poll, no cross-core traffic ----------------
+
+    /** Elements per invocation of the single-thread benchmarks: offered, then polled. */
+    static final int BURST = 64;
+
+    @State(Scope.Thread)
+    public static class RingSolo {
+        final SpscRing<Integer> q = new SpscRing<>(CAPACITY);
+    }
+
+    @State(Scope.Thread)
+    public static class JcSolo {
+        final SpscArrayQueue<Integer> q = new SpscArrayQueue<>(CAPACITY);
+    }
+
+    @State(Scope.Thread)
+    public static class AbSolo {
+        final ArrayBlockingQueue<Integer> q = new ArrayBlockingQueue<>(CAPACITY);
+    }
+
+    /**
+     * Offer BURST then poll BURST on one thread: ns per operation with every line in L1. Needs
+     * one core only, so it is the number least disturbed by the other builds on this machine.
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(2 * BURST)
+    public int singleThread_ring(RingSolo s) {
+        for (int i = 0; i < BURST; i++) {
+            s.q.offer(TOKEN);
+        }
+        int sum = 0;
+        for (int i = 0; i < BURST; i++) {
+            sum += s.q.poll();
+        }
+        return sum;
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(2 * BURST)
+    public int singleThread_jctools(JcSolo s) {
+        for (int i = 0; i < BURST; i++) {
+            s.q.offer(TOKEN);
+        }
+        int sum = 0;
+        for (int i = 0; i < BURST; i++) {
+            sum += s.q.poll();
+        }
+        return sum;
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(2 * BURST)
+    public int singleThread_abq(AbSolo s) {
+        for (int i = 0; i < BURST; i++) {
+            s.q.offer(TOKEN);
+        }
+        int sum = 0;
+        for (int i = 0; i < BURST; i++) {
+            sum += s.q.poll();
+        }
+        return sum;
+    }
+
     // ---- ping-pong round trip --------------------------------------------------------------
 
     @State(Scope.Group)
@@ -226,7 +298,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_ring")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Integer ringPing(RingPair s, Control ctl) {
         s.there.offer(TOKEN);
@@ -240,7 +312,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_ring")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void ringPong(RingPair s, Control ctl) {
         Integer e;
@@ -255,7 +327,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_cachedIndex")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Integer cachedIndexPing(CiPair s, Control ctl) {
         s.there.offer(TOKEN);
@@ -269,7 +341,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_cachedIndex")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void cachedIndexPong(CiPair s, Control ctl) {
         Integer e;
@@ -284,7 +356,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_jctools")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Integer jctoolsPing(JcPair s, Control ctl) {
         s.there.offer(TOKEN);
@@ -298,7 +370,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_jctools")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void jctoolsPong(JcPair s, Control ctl) {
         Integer e;
@@ -313,7 +385,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_abq")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Integer abqPing(AbPair s, Control ctl) {
         s.there.offer(TOKEN);
@@ -327,7 +399,7 @@ public class RingBenchmark {
     @Benchmark
     @Group("pingPong_abq")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void abqPong(AbPair s, Control ctl) {
         Integer e;
@@ -410,7 +482,7 @@ public class RingBenchmark {
     }
 
     @Benchmark
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Integer ringConsumer_roundTrip(MailboxPingPong s) {
         s.there.offer(TOKEN);

@@ -174,10 +174,12 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
  * VarHandles. In the common case offer touches only its own fields and the slot it fills, and
  * poll only its own field and the slot it empties.
  *
- * <p>The first design had each side cache the other side's index (a Lamport ring); measured
- * side by side it was several times slower, because whenever a cache runs out - every element
- * when the ring runs near-empty or near-full - the reader pulls the other side's index line,
- * which that side writes on every operation. See docs/performance-ring.md.
+ * <p>The first design had each side cache the other side's index (a Lamport ring). Whenever
+ * such a cache runs out - every element when the ring runs near-empty or near-full - the reader
+ * pulls the other side's index line, which that side writes on every operation: one more shared
+ * line per element than here, where the slot (shared anyway) is the flag. On this project's
+ * shared 2-core machine the two measured within noise of each other; the slot design was kept
+ * for that structural advantage. See docs/performance-ring.md.
  *
  * <h2>Threading contract</h2>
  * <ul>
@@ -234,7 +236,7 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
      */
     public SpscRing(int capacity) {
         super(capacity);
-        // producerLimit == 0 would make the first offer re-read consumerIndex; start it at capacity.
+        // Every slot is free on the first lap: no probing until the producer has gone round once.
         this.producerLimit = capacity;
     }
 
@@ -260,9 +262,10 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
     }
 
     /**
-     * The cached limit ran out: find how far the producer may go. Slot {@code s} last held
-     * index {@code i - capacity}; null there means that element was taken (or never existed),
-     * and since the consumer takes in order, so were all before it. The getAcquire pairs with
+     * The cached limit ran out: find how far the producer may go. The slot of index {@code j}
+     * last held element {@code j - capacity}; null there means that element was taken (or never
+     * existed), and since the consumer takes in order, so were all before it: the slots of
+     * indices up to {@code j} are free. The getAcquire pairs with
      * the consumer's nulling setRelease: its read of the old element happens-before our store.
      *
      * @return false if the ring is full (the very next slot still holds an element)
