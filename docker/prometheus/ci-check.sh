@@ -13,6 +13,8 @@
 #   5. `promtool check metrics` passes on a scrape (text format 0.0.4), warnings included.
 #
 #   docker/prometheus/ci-check.sh                   LOAD_SECONDS=40 RATE=2000 by default
+#   RATE=0 MIX=stats:64 CONNECTIONS=8 DEPTH=128 LOAD_SECONDS=30 docker/prometheus/ci-check.sh
+#                                                   the same at full (closed-loop) load
 #
 # Every wait has a timeout; the service, Prometheus and the load generator are killed on exit.
 set -euo pipefail
@@ -20,6 +22,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 LOAD_SECONDS=${LOAD_SECONDS:-40}
 RATE=${RATE:-2000}
+MIX=${MIX:-stats:64@4,scale:64,upper:64@2,lower:64,count:256,ping:16}
+CONNECTIONS=${CONNECTIONS:-4}
+DEPTH=${DEPTH:-32}
 DASHBOARD=$REPO/docker/grafana/dashboards/framepipe-overview.json
 START=$(date +%s)
 TMP=$(mktemp -d /tmp/framepipe-prom.XXXXXX)
@@ -101,10 +106,10 @@ curl -sf "$PROM/-/ready" >/dev/null || fail "Prometheus not ready in 30 s"
 log "Prometheus $(prometheus --version 2>&1 | awk 'NR==1 {print $3}') on $PROM_PORT"
 
 # ---- load ------------------------------------------------------------------------------------
-log "load: $RATE frames/s for ${LOAD_SECONDS}s"
+log "load: $MIX at $RATE frames/s (0: closed loop) for ${LOAD_SECONDS}s"
 LOAD_START=$(date +%s)
 timeout $(( LOAD_SECONDS + 60 )) "$REPO/bin/framepipe" load --port "$FRAME_PORT" --rate "$RATE" \
-  --mix stats:64@4,scale:64,upper:64@2,lower:64,count:256,ping:16 --connections 4 --depth 32 \
+  --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
   --warmup 1s --duration "${LOAD_SECONDS}s" > "$TMP/load.log" 2>&1 || fail "load generator failed"
 # Every check below evaluates at this instant: the last second of the load, so [30s] windows
 # are full of it (results do not depend on how long the checks themselves take).
