@@ -14,8 +14,8 @@ DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-5s}
 MIX=${MIX:-stats:64}
 TMP=$(mktemp -d /tmp/framepipe-cost.XXXXXX)
-server=
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$TMP"; }
+# run() executes in a command substitution (a subshell), so the server's pid goes through a file.
+cleanup() { [ -s "$TMP/server.pid" ] && kill "$(cat "$TMP/server.pid")" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT
 
 "$FP" build >/dev/null
@@ -25,13 +25,14 @@ run() {  # on|off → frames/s of one run
   [ "$mode" = off ] && recording=false
   FRAMEPIPE_JAVA_OPTS="-Dframepipe.metrics.recording=$recording" "$FP" serve --bind-address 127.0.0.1 \
     --frame-port 0 --http-port 0 > "$TMP/serve.log" 2>&1 &
-  server=$!
+  local server=$!
+  echo "$server" > "$TMP/server.pid"
   for _ in $(seq 360); do grep -q "framepipe ready" "$TMP/serve.log" && break; sleep 0.5; done
   local port; port=$(grep -o "frames on [0-9]*" "$TMP/serve.log" | awk '{print $3}')
   [ -n "$port" ] || { echo "service did not start" >&2; cat "$TMP/serve.log" >&2; exit 1; }
   timeout 300 "$FP" load --port "$port" --mix "$MIX" --duration "$DURATION" --warmup "$WARMUP" \
     --json "$TMP/$mode.json" > "$TMP/load.log" 2>&1
-  kill "$server"; wait "$server" 2>/dev/null || true; server=
+  kill "$server"; wait "$server" 2>/dev/null || true; : > "$TMP/server.pid"
   awk -F': ' '/"frames_per_second"/ {gsub(/,/, "", $2); printf "%.0f\n", $2}' "$TMP/$mode.json"
 }
 
