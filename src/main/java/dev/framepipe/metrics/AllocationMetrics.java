@@ -21,7 +21,7 @@ public final class AllocationMetrics implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         for (PipelineThreads.Group g : PipelineThreads.Group.values()) {
-            FunctionCounter.builder("pipeline.heap.allocated", threads, t -> t.allocatedBytes(g))
+            FunctionCounter.builder(MetricNames.HEAP_ALLOCATED, threads, t -> t.allocatedBytes(g))
                     .description("Heap bytes allocated by the pipeline's own threads")
                     .baseUnit("bytes")
                     .tag("threads", g.name().toLowerCase(Locale.ROOT))

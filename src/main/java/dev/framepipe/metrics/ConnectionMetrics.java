@@ -18,10 +18,10 @@ public final class ConnectionMetrics implements MeterBinder {
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        Gauge.builder("pipeline.connections.active", active, AtomicInteger::get)
+        Gauge.builder(MetricNames.CONNECTIONS_ACTIVE, active, AtomicInteger::get)
                 .description("Open frame connections")
                 .register(registry);
-        opened = Counter.builder("pipeline.connections.opened")
+        opened = Counter.builder(MetricNames.CONNECTIONS_OPENED)
                 .description("Accepted frame connections")
                 .register(registry);
     }

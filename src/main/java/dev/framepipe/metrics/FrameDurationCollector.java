@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class FrameDurationCollector implements Collector {
 
-    static final String NAME = "pipeline_frame_duration_seconds";
+    static final String NAME = MetricNames.FRAME_DURATION;
     private static final double[] BOUNDS;
 
     static {

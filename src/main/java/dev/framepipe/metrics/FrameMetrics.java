@@ -34,23 +34,23 @@ public final class FrameMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         for (int k = 0; k < OpType.KIND_LABELS.length; k++) {
             int kind = k;
-            counter(registry, "pipeline.frames.received", "Complete frames decoded", c -> c.received(kind))
+            counter(registry, MetricNames.FRAMES_RECEIVED, "Complete frames decoded", c -> c.received(kind))
                     .tag("kind", OpType.KIND_LABELS[k]).register(registry);
         }
         for (OpType t : OpType.values()) {
             for (boolean ok : new boolean[] {true, false}) {
-                counter(registry, "pipeline.frames.completed", "Responses written", c -> c.completed(t.ordinal(), ok))
+                counter(registry, MetricNames.FRAMES_COMPLETED, "Responses written", c -> c.completed(t.ordinal(), ok))
                         .tags("kind", t.kindLabel(), "op", t.opLabel(), "outcome", ok ? "ok" : "error")
                         .register(registry);
             }
         }
         for (ErrorCode code : ErrorCode.values()) {
-            counter(registry, "pipeline.errors", "Error responses by code", c -> c.errors(code.ordinal()))
+            counter(registry, MetricNames.ERRORS, "Error responses by code", c -> c.errors(code.ordinal()))
                     .tag("code", code.label()).register(registry);
         }
-        counter(registry, "pipeline.received.bytes", "Bytes read from frame sockets", PipelineCounters::bytesIn)
+        counter(registry, MetricNames.RECEIVED_BYTES, "Bytes read from frame sockets", PipelineCounters::bytesIn)
                 .baseUnit("bytes").register(registry);
-        counter(registry, "pipeline.sent.bytes", "Bytes written to frame sockets", PipelineCounters::bytesOut)
+        counter(registry, MetricNames.SENT_BYTES, "Bytes written to frame sockets", PipelineCounters::bytesOut)
                 .baseUnit("bytes").register(registry);
     }
 

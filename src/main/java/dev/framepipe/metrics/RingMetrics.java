@@ -25,11 +25,11 @@ public final class RingMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         for (Lane lane : lanes) {
             String ring = Integer.toString(lane.index());
-            Gauge.builder("pipeline.ring.capacity", lane, Lane::capacity)
+            Gauge.builder(MetricNames.RING_CAPACITY, lane, Lane::capacity)
                     .description("Slots in the SPSC ring")
                     .tag("ring", ring)
                     .register(registry);
-            Gauge.builder("pipeline.ring.occupancy", lane, Lane::occupancy)
+            Gauge.builder(MetricNames.RING_OCCUPANCY, lane, Lane::occupancy)
                     .description("Frames waiting in the SPSC ring")
                     .tag("ring", ring)
                     .register(registry);
@@ -39,7 +39,7 @@ public final class RingMetrics implements MeterBinder {
     }
 
     private void pauses(MeterRegistry registry, String reason, ToLongFunction<PipelineCounters> read) {
-        FunctionCounter.builder("pipeline.backpressure.pauses", lanes, all -> {
+        FunctionCounter.builder(MetricNames.BACKPRESSURE_PAUSES, lanes, all -> {
             long n = 0;
             for (Lane l : all) {
                 n += read.applyAsLong(l.counters());

@@ -19,9 +19,9 @@ import java.util.List;
 /**
  * The service's meter registry and its binders, one per concern: frames and bytes,
  * connections, rings and back-pressure (bound once the lanes exist), transforms, allocation,
- * the Netty allocator, and the JVM and process.
+ * the Netty allocator, and the JVM and process. {@link MetricNames} lists every metric.
  */
-public final class ServiceMetrics {
+public final class ServiceMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConnectionMetrics connections = new ConnectionMetrics();
@@ -35,6 +35,7 @@ public final class ServiceMetrics {
     private List<Lane> lanes;
 
     public ServiceMetrics(ByteBufAllocator allocator) {
+        ExpositionFilters.all().forEach(registry.config()::meterFilter); // before any meter exists
         bind(connections);
         bind(new AllocationMetrics(threads));
         if (allocator instanceof ByteBufAllocatorMetricProvider provider) {
@@ -45,6 +46,7 @@ public final class ServiceMetrics {
         bind(new JvmThreadMetrics());
         bind(new ClassLoaderMetrics());
         bind(new ProcessorMetrics());
+        bind(new ProcessCpuMetrics());
         bind(new UptimeMetrics());
         bind(new FileDescriptorMetrics());
     }
@@ -73,5 +75,14 @@ public final class ServiceMetrics {
 
     public PipelineThreads threads() {
         return threads;
+    }
+
+    /**
+     * Unregisters the GC notification listener, which would otherwise keep this registry (and
+     * everything its meters read) reachable after the server stopped. Meters stay readable.
+     */
+    @Override
+    public void close() {
+        gc.close();
     }
 }

@@ -18,7 +18,7 @@ public final class TransformMetrics implements MeterBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
         for (TransformPath p : TransformPath.values()) {
-            FunctionCounter.builder("pipeline.transform", lanes,
+            FunctionCounter.builder(MetricNames.TRANSFORMS, lanes,
                             all -> FrameMetrics.sum(all, c -> c.transforms(p.ordinal())))
                     .description("Transforms by how they produced their result")
                     .tag("path", p.label())

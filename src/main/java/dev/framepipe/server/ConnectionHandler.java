@@ -275,7 +275,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
                 counters.transform(frame.path);
             }
             if (state != State.CLOSED && response != null) {
-                counters.completed(frame.type, frame.error, System.nanoTime() - frame.startNanos);
+                counters.completed(frame.type, frame.error, frame.startNanos);
                 counters.bytesOut(response.readableBytes());
                 ctx.write(response, ctx.voidPromise());
                 if (frame.closeAfter) {

@@ -286,6 +286,7 @@ public final class FramepipeServer implements AutoCloseable {
             workers.shutdown();
             workers.awaitTermination(5, TimeUnit.SECONDS);
         }
+        metrics.close();
         LOG.log(System.Logger.Level.INFO, "framepipe stopped");
     }
 

@@ -82,6 +82,29 @@ class ComposeFilesTest {
     }
 
     @Test
+    void theOverviewDashboardAnswersEachQuestionOfTheMetricsIssue() throws IOException {
+        List<String> exprs = new ArrayList<>();
+        collectExprs(KubernetesManifestsTest.yaml(DOCKER.resolve("grafana/dashboards/framepipe-overview.json")), exprs);
+        // (docker/prometheus/ci-check.sh also runs every one of these against a real Prometheus.)
+        assertThat(exprs)
+                .as("frames/s by kind and op").anyMatch(e -> e.contains("by (kind, op) (rate(pipeline_frames_completed_total"))
+                .as("bytes/s in").anyMatch(e -> e.contains("rate(pipeline_received_bytes_total"))
+                .as("bytes/s out").anyMatch(e -> e.contains("rate(pipeline_sent_bytes_total"))
+                .as("p50 duration").anyMatch(e -> e.startsWith("histogram_quantile(0.5,")
+                        && e.contains("pipeline_frame_duration_seconds_bucket"))
+                .as("p99 duration").anyMatch(e -> e.startsWith("histogram_quantile(0.99,")
+                        && e.contains("pipeline_frame_duration_seconds_bucket"))
+                .as("errors/s by code").anyMatch(e -> e.contains("by (code) (rate(pipeline_errors_total"))
+                .as("ring occupancy").anyMatch(e -> e.contains("pipeline_ring_occupancy"))
+                .as("back-pressure pauses").anyMatch(e -> e.contains("rate(pipeline_backpressure_pauses_total"))
+                .as("heap bytes per frame").anyMatch(e -> e.matches(
+                        "sum\\(rate\\(pipeline_heap_allocated_bytes_total.*\\) / sum\\(rate\\(pipeline_frames_completed_total.*"))
+                .as("direct memory in use").anyMatch(e -> e.contains("netty_allocator_memory_used")
+                        && e.contains("memory_type=\"direct\""))
+                .as("connections").anyMatch(e -> e.contains("pipeline_connections_active"));
+    }
+
+    @Test
     void theImageExposesTheDefaultPortsAndRunsTheJvmAsPid1() throws IOException {
         String dockerfile = Files.readString(Path.of("Dockerfile"));
         FramepipeConfig defaults = FramepipeConfig.defaults();
