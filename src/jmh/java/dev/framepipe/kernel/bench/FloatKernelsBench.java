@@ -3,6 +3,7 @@ package dev.framepipe.kernel.bench;
 import dev.framepipe.kernel.FloatKernels;
 import dev.framepipe.kernel.ScalarFloatKernels;
 import dev.framepipe.kernel.StatsAccumulator;
+import dev.framepipe.kernel.vector.StatsVariants;
 import dev.framepipe.kernel.vector.VectorKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -67,6 +68,35 @@ public class FloatKernelsBench {
     public double statsVector() {
         acc.reset();
         vector.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    /** The previous vector kernel (two passes per block), for before/after in the same run. */
+    @Benchmark
+    public double statsVectorTwoPass() {
+        acc.reset();
+        StatsVariants.TWO_PASS.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    @Benchmark
+    public double statsVectorOnePass4096() {
+        acc.reset();
+        StatsVariants.ONE_PASS_4096.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    @Benchmark
+    public double statsVectorOnePassWideMinMax() {
+        acc.reset();
+        StatsVariants.ONE_PASS_WIDE_MINMAX.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    @Benchmark
+    public double statsVectorOnePass2Acc() {
+        acc.reset();
+        StatsVariants.ONE_PASS_2ACC.stats(GLOBAL, address, floats, acc);
         return acc.variance();
     }
 
