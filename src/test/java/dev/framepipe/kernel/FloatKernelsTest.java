@@ -218,6 +218,28 @@ class FloatKernelsTest {
 
     @ParameterizedTest
     @MethodSource("impls")
+    void minAndMaxAreExactForEverySignMix(Impls.Named<FloatKernels> k) {
+        // the vector kernel takes min/max from the raw bits as ints; check every sign pattern,
+        // signed zeros included, in the vector part (n >= 32) and in the tail
+        long seed = 555;
+        Random r = new Random(seed);
+        float[][] pools = {
+            {-0.0f}, {0.0f}, {-0.0f, 0.0f}, {-1.5f, -3e38f, -1e-40f, -0.0f}, {1.5f, 3e38f, 1e-40f, 0.0f},
+            {-2f, 2f}, {-0.0f, 1e-45f}, {0.0f, -1e-45f}, {-Float.MAX_VALUE, Float.MAX_VALUE}, {-7f, -0.0f, 0.0f, 7f}
+        };
+        for (float[] pool : pools) {
+            for (int n : new int[] {1, 31, 32, 33, 64, 100, 2048, 2100}) {
+                float[] xs = new float[n];
+                for (int i = 0; i < n; i++) {
+                    xs[i] = pool[r.nextInt(pool.length)];
+                }
+                checkStats(k.impl(), xs, r, k + " seed=" + seed + " pool=" + java.util.Arrays.toString(pool) + " n=" + n);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
     void statsOfLargeMeanWithOutliersStartingBlocksMeetsVarianceBound(Impls.Named<FloatKernels> k) {
         // 256 Ki floats, mean 3e5, sigma 0.05; every block's first value is an outlier 3e5 ± 40,
         // so S2 about K is ~n times the block's m2: the worst case of the shifted one-pass sums

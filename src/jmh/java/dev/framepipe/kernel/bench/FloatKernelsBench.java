@@ -80,27 +80,6 @@ public class FloatKernelsBench {
     }
 
     @Benchmark
-    public double statsVectorOnePass4096() {
-        acc.reset();
-        StatsVariants.ONE_PASS_4096.stats(GLOBAL, address, floats, acc);
-        return acc.variance();
-    }
-
-    @Benchmark
-    public double statsVectorOnePassWideMinMax() {
-        acc.reset();
-        StatsVariants.ONE_PASS_WIDE_MINMAX.stats(GLOBAL, address, floats, acc);
-        return acc.variance();
-    }
-
-    @Benchmark
-    public double statsVectorOnePass2Acc() {
-        acc.reset();
-        StatsVariants.ONE_PASS_2ACC.stats(GLOBAL, address, floats, acc);
-        return acc.variance();
-    }
-
-    @Benchmark
     public double statsScalar() {
         acc.reset();
         scalar.stats(GLOBAL, address, floats, acc);
