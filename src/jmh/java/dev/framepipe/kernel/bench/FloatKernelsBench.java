@@ -79,6 +79,22 @@ public class FloatKernelsBench {
         return acc.variance();
     }
 
+    /** One pass with float-lane MIN/MAX (the step before the int min/max). */
+    @Benchmark
+    public double statsVectorOnePassFloatMinMax() {
+        acc.reset();
+        StatsVariants.ONE_PASS_FLOAT_MINMAX.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    /** Two passes, but with the int min/max: how much of the gain is the single pass. */
+    @Benchmark
+    public double statsVectorTwoPassIntMinMax() {
+        acc.reset();
+        StatsVariants.TWO_PASS_INT_MINMAX.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
     @Benchmark
     public double statsScalar() {
         acc.reset();

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * STATS and SCALE on the Vector API, reading the little-endian floats straight from the segment.
  *
  * <p>STATS reads each float once: per block of {@link #BLOCK} floats, one pass gives min/max
- * (float lanes) and the shifted sums Σ(x − K), Σ(x − K)² (double lanes) about K = the block's
+ * (int lanes over the float bits) and the shifted sums Σ(x − K), Σ(x − K)² (double lanes) about K = the block's
  * first value (see {@link #onePassBlock} for why that meets the protocol's accuracy bound), and
  * the block is merged with the parallel formula. Floats are widened with {@code convertShape(F2D, DS, 0)}
  * from a float species of half the double width, so the lane count stays equal and part is 0:
@@ -49,6 +49,7 @@ final class VectorFloatKernels implements FloatKernels {
 
     private static final int L = FS.length();
     private static final long VB = (long) L * Float.BYTES; // bytes per FS vector
+    /** 2048: the error bound in {@link #onePassBlock} grows with n² and is worked out for n ≤ 2048. */
     private static final int BLOCK = ScalarFloatKernels.BLOCK;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT_LE =
