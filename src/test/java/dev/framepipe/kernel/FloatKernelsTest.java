@@ -153,6 +153,113 @@ class FloatKernelsTest {
         checkStats(k.impl(), xs, r, k + " seed=" + seed);
     }
 
+    /** Adversarial layouts for a per-block shift K = the block's first value (blocks of 2048). */
+    enum BlockCase {
+        OUTLIER_FIRST_IN_EVERY_BLOCK, OUTLIER_FIRST_CONSTANT_REST, LARGE_MEAN_TINY_SPREAD_EXTREME_FIRST,
+        HUGE_FIRST_TINY_REST, TINY_FIRST_HUGE_REST, MIXED_MAGNITUDES_PER_BLOCK, INF_FIRST, NEG_INF_FIRST,
+        NAN_FIRST, BOTH_INF_FIRST_IN_TWO_BLOCKS, NEG_ZERO_FIRST, MAX_FLOAT_SPREAD
+    }
+
+    static float[] blockValues(BlockCase c, int n, Random r) {
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            boolean first = i % ScalarFloatKernels.BLOCK == 0;
+            xs[i] = switch (c) {
+                case OUTLIER_FIRST_IN_EVERY_BLOCK -> first ? 1.0e6f : 1.0e4f + (float) (r.nextDouble() * 0.01);
+                case OUTLIER_FIRST_CONSTANT_REST -> first ? 3.0e5f + 1 : 3.0e5f;
+                case LARGE_MEAN_TINY_SPREAD_EXTREME_FIRST ->
+                        first ? 3.0e5f + 0.25f : 3.0e5f + (float) (r.nextGaussian() * 0.05);
+                case HUGE_FIRST_TINY_REST -> first ? 3.0e38f : (float) (r.nextGaussian() * 1e-30);
+                case TINY_FIRST_HUGE_REST -> first ? 1.0e-40f : (float) (1e37 * (1 + r.nextDouble()));
+                case MIXED_MAGNITUDES_PER_BLOCK -> (float) ((r.nextBoolean() ? 1 : -1)
+                        * Math.pow(10, (i / 256 % 2 == 0 ? -30 : 20) + r.nextDouble() * 10));
+                case INF_FIRST, NEG_INF_FIRST, NAN_FIRST, BOTH_INF_FIRST_IN_TWO_BLOCKS, NEG_ZERO_FIRST ->
+                        (float) (r.nextDouble() * 2 - 1);
+                case MAX_FLOAT_SPREAD -> (i % 2 == 0 ? 1 : -1) * Float.MAX_VALUE * (float) r.nextDouble();
+            };
+        }
+        if (n > 0) {
+            int b = ScalarFloatKernels.BLOCK * r.nextInt((n + ScalarFloatKernels.BLOCK - 1) / ScalarFloatKernels.BLOCK);
+            switch (c) {
+                case INF_FIRST -> xs[b] = Float.POSITIVE_INFINITY;
+                case NEG_INF_FIRST -> xs[b] = Float.NEGATIVE_INFINITY;
+                case NAN_FIRST -> xs[b] = Float.NaN;
+                case NEG_ZERO_FIRST -> xs[b] = -0.0f;
+                case BOTH_INF_FIRST_IN_TWO_BLOCKS -> {
+                    xs[0] = Float.POSITIVE_INFINITY;
+                    xs[n - 1 - (n - 1) % ScalarFloatKernels.BLOCK] = Float.NEGATIVE_INFINITY; // same block if n <= BLOCK
+                }
+                default -> { }
+            }
+        }
+        return xs;
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsMeetsBoundsWhenTheBlocksFirstValueIsAdversarial(Impls.Named<FloatKernels> k) {
+        long seed = 31337;
+        Random r = new Random(seed);
+        int[] lengths = {1, 2, 31, 32, 33, 2047, 2048, 2049, 4096, 4097, 6143, 10_000};
+        for (BlockCase c : BlockCase.values()) {
+            for (int n : lengths) {
+                float[] xs = blockValues(c, n, r);
+                try (Arena arena = Arena.ofConfined()) {
+                    // skew 0..15 bytes, but the kernel's blocks start at the first float, as built
+                    Impls.Kind kind = Impls.randomKind(r);
+                    Impls.Placed p = new Impls.Placed(arena, kind, bytesOf(xs), r.nextInt(16));
+                    StatsAccumulator acc = new StatsAccumulator();
+                    k.impl().stats(p.seg, p.offset, xs.length, acc);
+                    assertStats(acc, xs, k + " seed=" + seed + " case=" + c + " n=" + n + " kind=" + kind);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void minAndMaxAreExactForEverySignMix(Impls.Named<FloatKernels> k) {
+        // the vector kernel takes min/max from the raw bits as ints; check every sign pattern,
+        // signed zeros included, in the vector part (n >= 32) and in the tail
+        long seed = 555;
+        Random r = new Random(seed);
+        float[][] pools = {
+            {-0.0f}, {0.0f}, {-0.0f, 0.0f}, {-1.5f, -3e38f, -1e-40f, -0.0f}, {1.5f, 3e38f, 1e-40f, 0.0f},
+            {-2f, 2f}, {-0.0f, 1e-45f}, {0.0f, -1e-45f}, {-Float.MAX_VALUE, Float.MAX_VALUE}, {-7f, -0.0f, 0.0f, 7f}
+        };
+        for (float[] pool : pools) {
+            for (int n : new int[] {1, 31, 32, 33, 64, 100, 2048, 2100}) {
+                float[] xs = new float[n];
+                for (int i = 0; i < n; i++) {
+                    xs[i] = pool[r.nextInt(pool.length)];
+                }
+                checkStats(k.impl(), xs, r, k + " seed=" + seed + " pool=" + java.util.Arrays.toString(pool) + " n=" + n);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsOfLargeMeanWithOutliersStartingBlocksMeetsVarianceBound(Impls.Named<FloatKernels> k) {
+        // 256 Ki floats, mean 3e5, sigma 0.05; every block's first value is an outlier 3e5 ± 40,
+        // so S2 about K is ~n times the block's m2: the worst case of the shifted one-pass sums
+        long seed = 78;
+        Random r = new Random(seed);
+        int n = 1 << 18;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = i % ScalarFloatKernels.BLOCK == 0
+                    ? 3.0e5f + (r.nextBoolean() ? 40f : -40f)
+                    : 3.0e5f + (float) r.nextGaussian() * 0.05f;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, bytesOf(xs), 0);
+            StatsAccumulator acc = new StatsAccumulator();
+            k.impl().stats(p.seg, p.offset, xs.length, acc);
+            assertStats(acc, xs, k + " seed=" + seed);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("impls")
     void statsFoldedInChunksEqualsOnePass(Impls.Named<FloatKernels> k) {

@@ -3,6 +3,7 @@ package dev.framepipe.kernel.bench;
 import dev.framepipe.kernel.FloatKernels;
 import dev.framepipe.kernel.ScalarFloatKernels;
 import dev.framepipe.kernel.StatsAccumulator;
+import dev.framepipe.kernel.vector.StatsVariants;
 import dev.framepipe.kernel.vector.VectorKernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -67,6 +68,30 @@ public class FloatKernelsBench {
     public double statsVector() {
         acc.reset();
         vector.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    /** The previous vector kernel (two passes per block), for before/after in the same run. */
+    @Benchmark
+    public double statsVectorTwoPass() {
+        acc.reset();
+        StatsVariants.TWO_PASS.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    /** One pass with float-lane MIN/MAX (the step before the int min/max). */
+    @Benchmark
+    public double statsVectorOnePassFloatMinMax() {
+        acc.reset();
+        StatsVariants.ONE_PASS_FLOAT_MINMAX.stats(GLOBAL, address, floats, acc);
+        return acc.variance();
+    }
+
+    /** Two passes, but with the int min/max: how much of the gain is the single pass. */
+    @Benchmark
+    public double statsVectorTwoPassIntMinMax() {
+        acc.reset();
+        StatsVariants.TWO_PASS_INT_MINMAX.stats(GLOBAL, address, floats, acc);
         return acc.variance();
     }
 
