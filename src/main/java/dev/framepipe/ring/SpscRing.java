@@ -256,7 +256,7 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         if (index >= producerLimit && !refreshLimit(buffer, index)) {
             return false;
         }
-        SLOTS.setRelease(buffer, slot(index), e); // publishes e to the consumer's getAcquire
+        SLOTS.setRelease(buffer, slot(buffer, index), e); // publishes e to the consumer's getAcquire
         PRODUCER_INDEX.setRelease(this, index + 1); // for size()/isEmpty(); after the slot
         return true;
     }
@@ -292,7 +292,7 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         assert assertConsumerThread();
         final Object[] buffer = this.buffer;
         final long index = consumerIndex; // own field: plain read
-        final int slot = slot(index);
+        final int slot = slot(buffer, index);
         // The slot is the flag: non-null means published (acquire pairs with the producer's
         // release store of the element). No index of the producer's is read.
         @SuppressWarnings("unchecked")
@@ -359,6 +359,15 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
 
     private int slot(long index) {
         return SLOT_PAD + (int) (index & mask);
+    }
+
+    /**
+     * The same slot as {@link #slot(long)}, with the mask derived from the array's own length
+     * (capacity + 2 * SLOT_PAD, capacity a power of two): the JIT can then prove the index in
+     * bounds and drop the array-bounds check of the hot offer/poll.
+     */
+    private static int slot(Object[] buffer, long index) {
+        return SLOT_PAD + ((int) index & (buffer.length - 2 * SLOT_PAD - 1));
     }
 
     // ---- debug-only thread checks, run only under assert --------------------------------------
