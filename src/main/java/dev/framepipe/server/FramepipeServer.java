@@ -112,7 +112,6 @@ public final class FramepipeServer implements AutoCloseable {
         ConnectionContext shared = new ConnectionContext(config, connections,
                 () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
         memoryBudget.start(acceptGroup.next());
-        AtomicInteger refused = new AtomicInteger();
         TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -130,9 +129,10 @@ public final class FramepipeServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         int open = connectionMetrics.opened();
                         ch.closeFuture().addListener(f -> connectionMetrics.closed());
-                        if (open > config.maxConnections() || phase != Phase.READY) {
-                            refused.incrementAndGet();
-                            refusals.refused(phase != Phase.READY ? RefusalMetrics.Reason.NOT_READY
+                        // The port opens after the warm-up, so only a drain makes a new connection unwelcome.
+                        boolean stopping = phase == Phase.DRAINING || phase == Phase.STOPPED;
+                        if (open > config.maxConnections() || stopping) {
+                            refusals.refused(stopping ? RefusalMetrics.Reason.NOT_READY
                                     : RefusalMetrics.Reason.MAX_CONNECTIONS);
                             ch.close();
                             return;
@@ -155,8 +155,6 @@ public final class FramepipeServer implements AutoCloseable {
                         }
                     }
                 });
-        serverChannel = bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel();
-
         http = new HttpEndpoint(config.bindAddress(), config.httpPort(), registry, () -> phase == Phase.READY);
         if (tls != null) {
             tls.watch(acceptGroup.next());
@@ -170,6 +168,8 @@ public final class FramepipeServer implements AutoCloseable {
         int rounds = KernelWarmup.run(Kernels.floats(), Kernels.text(), config.warmupRounds(), Duration.ofSeconds(30));
         LOG.log(System.Logger.Level.INFO, "kernels warmed up: " + rounds + " rounds in "
                 + (System.nanoTime() - warmStart) / 1_000_000 + " ms");
+        // The frame port opens only now: no client meets the cold kernels.
+        serverChannel = bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel();
         phase = Phase.READY;
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
                 + ", transport " + transport.name() + ", allocator " + config.allocator().name().toLowerCase()
