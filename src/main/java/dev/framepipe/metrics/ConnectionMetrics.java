@@ -36,7 +36,4 @@ public final class ConnectionMetrics implements MeterBinder {
         active.decrementAndGet();
     }
 
-    public int active() {
-        return active.get();
-    }
 }

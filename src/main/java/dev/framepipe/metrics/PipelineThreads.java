@@ -78,7 +78,4 @@ public final class PipelineThreads {
         return sum;
     }
 
-    public synchronized int count(Group g) {
-        return threads[g.ordinal()].size();
-    }
 }

@@ -96,11 +96,6 @@ public final class FrameDescriptor {
         return buf.getLongLE(frame + ID_OFFSET);
     }
 
-    /** Bytes of the whole frame whose length field holds {@code length}. */
-    public static int frameSize(int payloadLength) {
-        return HEADER_LENGTH + payloadLength;
-    }
-
     /** Writes a header at absolute index {@code frame}, for a payload of {@code payloadLength}. */
     public static void putHeader(ByteBuf buf, int frame, int payloadLength, int kind, int op, long id) {
         buf.setIntLE(frame + LENGTH_OFFSET, MIN_LENGTH + payloadLength);

@@ -16,8 +16,6 @@ public enum OpType {
     PING_UNKNOWN("ping", "unknown"),
     OTHER("other", "unknown");
 
-    private static final OpType[] VALUES = values();
-
     private final String kindLabel;
     private final String opLabel;
 
@@ -32,11 +30,6 @@ public enum OpType {
 
     public String opLabel() {
         return opLabel;
-    }
-
-    /** Whether kind and op name a defined operation. */
-    public boolean known() {
-        return ordinal() <= PING.ordinal();
     }
 
     public static OpType of(int kind, int op) {
@@ -68,8 +61,4 @@ public enum OpType {
     }
 
     public static final String[] KIND_LABELS = {"floats", "text", "ping", "other"};
-
-    public static OpType byOrdinal(int ordinal) {
-        return VALUES[ordinal];
-    }
 }

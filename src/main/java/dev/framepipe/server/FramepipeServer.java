@@ -205,10 +205,6 @@ public final class FramepipeServer implements AutoCloseable {
         return registry;
     }
 
-    public String transportName() {
-        return transport.name();
-    }
-
     /** The frame port's TLS (null when plain): tests and tools reload it without waiting for the poll. */
     public ServerTls tls() {
         return tls;
