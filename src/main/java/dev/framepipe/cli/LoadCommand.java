@@ -79,9 +79,14 @@ final class LoadCommand implements Callable<Integer> {
         if (!verify.equals("values") && !verify.equals("ids")) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--verify must be values or ids");
         }
-        LoadGenerator.Options o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
-                parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
-                threads, Duration.ofSeconds(30), tls());
+        LoadGenerator.Options o;
+        try {
+            o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
+                    parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
+                    threads, Duration.ofSeconds(30), tls());
+        } catch (IllegalArgumentException e) { // a bad mix entry, or a NumberFormatException from a duration
+            throw new CommandLine.ParameterException(new CommandLine(this), "bad option: " + e.getMessage());
+        }
         LoadResult r = LoadGenerator.run(o, System.out);
         System.out.println();
         System.out.print(r.table());
