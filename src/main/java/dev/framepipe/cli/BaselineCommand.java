@@ -27,7 +27,7 @@ final class BaselineCommand implements Callable<Integer> {
     String transport;
 
     static int run(String[] argv) {
-        return new CommandLine(new BaselineCommand()).execute(argv);
+        return Commands.execute(new BaselineCommand(), argv);
     }
 
     @Override

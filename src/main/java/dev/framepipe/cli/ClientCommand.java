@@ -30,17 +30,25 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     String[] args = new String[0];
 
     static int run(String[] argv) {
-        return new CommandLine(new ClientCommand()).execute(argv);
+        return Commands.execute(new ClientCommand(), argv);
     }
 
     @Override
     public Integer call() throws Exception {
+        float[] numbers = null;
+        if (op.equals("stats") || op.equals("scale")) {
+            try {
+                numbers = floats(args); // before connecting: a typo is a usage error, not a network call
+            } catch (NumberFormatException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "not a number: " + e.getMessage());
+            }
+        }
         try (FramepipeClient client = FramepipeClient.connect(host, port)) {
             String text = String.join(" ", args);
             var future = switch (op) {
-                case "stats" -> client.stats(floats(args));
+                case "stats" -> client.stats(numbers);
                 case "scale" -> {
-                    float[] f = floats(args);
+                    float[] f = numbers;
                     if (f.length < 2) {
                         throw new CommandLine.ParameterException(new CommandLine(this), "scale needs a and b");
                     }

@@ -71,7 +71,7 @@ final class LoadCommand implements Callable<Integer> {
     String tlsProvider;
 
     static int run(String[] argv) {
-        return new CommandLine(new LoadCommand()).execute(argv);
+        return Commands.execute(new LoadCommand(), argv);
     }
 
     @Override

@@ -79,7 +79,7 @@ final class SoakCommand implements java.util.concurrent.Callable<Integer> {
     private volatile long deadline;
 
     static int run(String[] argv) {
-        return new CommandLine(new SoakCommand()).execute(argv);
+        return Commands.execute(new SoakCommand(), argv);
     }
 
     private static <K extends Enum<K>> Map<K, LongAdder> countersOf(Class<K> type) {
