@@ -92,6 +92,33 @@ public final class RingConsumer<E> {
         return offered;
     }
 
+    /**
+     * Producer thread only. Offers {@code e} to the ring WITHOUT making sure a drain is
+     * scheduled: a producer that has several elements to hand over offers them all this way and
+     * then calls {@link #wakeUp()} once, paying one full fence (and at most one pool submission)
+     * per burst instead of per element. Until that {@code wakeUp()}, the element may sit in the
+     * ring unseen (a drain already running may take it, but nothing guarantees one is).
+     *
+     * @return false if the ring is full
+     * @throws NullPointerException if {@code e} is null
+     */
+    public boolean offerDeferred(E e) {
+        return ring.offer(e);
+    }
+
+    /**
+     * Producer thread only. Makes sure a drain will see every element offered before this call
+     * (by {@link #offer} or {@link #offerDeferred}): the same handshake as {@code offer}'s.
+     *
+     * @throws RejectedExecutionException if the pool rejected the drain (shut down); a later
+     *         offer or wakeUp tries again
+     */
+    public void wakeUp() {
+        if (claimDrain()) {
+            submit();
+        }
+    }
+
     /** The ring; its producer side is the caller's, its consumer side this object's. */
     public SpscRing<E> ring() {
         return ring;
@@ -126,7 +153,8 @@ public final class RingConsumer<E> {
      */
 
     /**
-     * Producer side of the handshake, after the ring offer. Package-private for jcstress.
+     * Producer side of the handshake, after the ring offer(s): the fence orders every element
+     * store before it, so one call covers a whole burst. Package-private for jcstress.
      *
      * @return true if the caller won the right (and duty) to submit the drain task
      */

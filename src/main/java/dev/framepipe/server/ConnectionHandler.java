@@ -57,7 +57,23 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     private final Runnable ageReached = this::ageReached;
     private final DirectMemoryBudget.Waiter memoryWaiter = this::memoryAvailable;
 
+    /**
+     * Answers up to this size are copied, back to back, into one buffer per write-back batch
+     * ({@link #coalesced}) and written to the channel once, instead of one Netty write each: a
+     * write costs an outbound-buffer entry, a promise check and, when flushed, an iovec slot and
+     * a release, several times the cost of copying a small answer. Larger answers (scaled float
+     * arrays, long texts) are written as they are, zero-copy.
+     */
+    static final int COALESCE_MAX_BYTES = 1024;
+    /** Size of a coalescing buffer (pooled, direct); a batch that fills one starts another. */
+    static final int COALESCE_BUFFER_BYTES = 16 * 1024;
+
     private ChannelHandlerContext ctx;
+    /**
+     * The current write-back batch's small answers, not yet written; null between batches. Owned
+     * by this handler until {@link #writeCoalesced} passes it to the channel. I/O thread.
+     */
+    private ByteBuf coalesced;
     private State state = State.OPEN;
     private int inFlight;
     private int pauseReasons;
@@ -108,6 +124,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
+        releaseCoalesced(); // never set between batches; a guard against a batch cut short by a failure
         cancelTimers();
         shared.registry().remove(this);
         ctx.fireChannelInactive();
@@ -276,8 +293,14 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             }
             if (state != State.CLOSED && response != null) {
                 counters.completed(frame.type, frame.error, frame.startNanos);
-                counters.bytesOut(response.readableBytes());
-                ctx.write(response, ctx.voidPromise());
+                int size = response.readableBytes();
+                counters.bytesOut(size);
+                if (size <= COALESCE_MAX_BYTES) {
+                    coalesce(response);
+                } else {
+                    writeCoalesced(); // answers stay in order
+                    ctx.write(response, ctx.voidPromise());
+                }
                 if (frame.closeAfter) {
                     closeAfterFlush = true;
                 }
@@ -288,11 +311,28 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             frame.recycle();
         }
 
+        /** Copies a small answer into this batch's shared buffer and releases it. */
+        private void coalesce(ByteBuf response) {
+            int size = response.readableBytes();
+            ByteBuf out = coalesced;
+            if (out != null && out.writableBytes() < size) {
+                writeCoalesced();
+                out = null;
+            }
+            if (out == null) {
+                out = coalesced = ctx.alloc().directBuffer(COALESCE_BUFFER_BYTES);
+            }
+            out.writeBytes(response, response.readerIndex(), size);
+            response.release();
+        }
+
         @Override
         protected void endOfBatch() {
             if (state == State.CLOSED) {
+                releaseCoalesced();
                 return;
             }
+            writeCoalesced();
             ctx.flush();
             if (closeAfterFlush) {
                 beginClose();
@@ -302,6 +342,23 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
                 resume(PAUSE_IN_FLIGHT);
             }
             finishIfDone();
+        }
+    }
+
+    /** Hands the batch's shared buffer, if any, to the channel (ownership passes to Netty). */
+    private void writeCoalesced() {
+        ByteBuf out = coalesced;
+        if (out != null) {
+            coalesced = null;
+            ctx.write(out, ctx.voidPromise());
+        }
+    }
+
+    private void releaseCoalesced() {
+        ByteBuf out = coalesced;
+        if (out != null) {
+            coalesced = null;
+            out.release();
         }
     }
 

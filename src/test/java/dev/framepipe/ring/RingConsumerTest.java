@@ -185,6 +185,73 @@ class RingConsumerTest {
         await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
     }
 
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void deferredOffersAreAllHandedOverAfterOneWakeUp() throws Exception {
+        // Like the test above, with each burst offered without wake-ups and then one wakeUp():
+        // the wake-up's handshake must cover every element offered before it, including those
+        // offered while the previous drain was unscheduling itself.
+        final ForkJoinPool pool = pool(1);
+        final CheckingHandler handler = new CheckingHandler(4);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(8), pool, handler, 4);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread producer = Thread.ofPlatform().name("test-event-loop").start(() -> {
+            try {
+                SplittableRandom random = new SplittableRandom(5);
+                long next = 0;
+                for (int burst = 0; burst < 200_000; burst++) {
+                    int size = random.nextInt(1, 9);
+                    for (int i = 0; i < size; i++) {
+                        if (!consumer.offerDeferred(next)) {
+                            throw new AssertionError("ring of 8 full with a burst of at most 8");
+                        }
+                        next++;
+                    }
+                    consumer.wakeUp();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    int idle = 0;
+                    while (handler.batchEnds.get() != next) {
+                        if (System.nanoTime() > deadline) {
+                            throw new AssertionError("lost wake-up: burst " + burst + " offered up to "
+                                    + next + " but only " + handler.batchEnds.get() + " handed over");
+                        }
+                        idle = SpscRingTest.backOff(idle);
+                    }
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        producer.join();
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get().getMessage(), failure.get());
+        }
+        assertThat(handler.violations).isEmpty();
+        assertThat(uncaught).isEmpty();
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+    }
+
+    @Test
+    void deferredOffersScheduleNothingUntilTheWakeUp() throws Exception {
+        final ForkJoinPool pool = pool(1);
+        final CheckingHandler handler = new CheckingHandler(16);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool, handler, 16);
+        for (long i = 0; i < 40; i++) {
+            assertThat(consumer.offerDeferred(i)).isTrue();
+        }
+        assertThat(consumer.drainScheduled()).as("no drain before the wake-up").isFalse();
+        assertThat(pool.getQueuedSubmissionCount()).isZero();
+        assertThat(handler.handedOver.get()).isZero();
+
+        consumer.wakeUp();
+        await().atMost(AWAIT).until(() -> handler.batchEnds.get() == 40);
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        assertThat(handler.violations).isEmpty();
+        consumer.wakeUp(); // an empty ring: the drain finds nothing and unschedules again
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        assertThat(handler.handedOver.get()).isEqualTo(40);
+    }
+
     /**
      * Runs on a dedicated producer thread (like a Netty event loop): bursts of random size, each
      * element retried while the ring is full, then a random pause of 0-20 microseconds.

@@ -109,6 +109,69 @@ class PipeliningTest {
         }
     }
 
+    @Test
+    void smallAnswersCopiedIntoOneBufferStayInOrderAroundLargeOnesWrittenAsTheyAre() throws Exception {
+        // Answers up to COALESCE_MAX_BYTES are copied into a per-batch buffer, larger ones are
+        // written as they are: runs of small answers long enough to fill several coalescing
+        // buffers, with large answers (and answers exactly at the threshold) in between, must
+        // arrive whole and in order.
+        int maxSmall = ConnectionHandler.COALESCE_MAX_BYTES;
+        int atThresholdFloats = (maxSmall - dev.framepipe.protocol.FrameDescriptor.HEADER_LENGTH) / Float.BYTES;
+        Random rnd = new Random(1024);
+        List<Expectation> sent = new ArrayList<>();
+        List<Long> order = new ArrayList<>();
+        try (FramepipeClient client = FramepipeClient.connect("127.0.0.1", server.framePort())) {
+            for (int i = 0; i < 6_000; i++) {
+                CompletableFuture<Response> f;
+                java.util.function.Consumer<Response> check;
+                int phase = i % 600;
+                if (phase == 599 || phase == 300) {
+                    // large: a scaled array of 1-4 KiB, written zero-copy
+                    float[] x = randomFloats(rnd, 300 + rnd.nextInt(700));
+                    f = client.scale(-1f, 0f, x);
+                    check = r -> {
+                        float[] y = r.floats();
+                        assertThat(y).hasSize(x.length);
+                        for (int k = 0; k < x.length; k++) {
+                            assertThat(y[k]).isEqualTo(-x[k]);
+                        }
+                    };
+                } else if (phase == 150) {
+                    // exactly at the threshold, and one float past it
+                    float[] x = randomFloats(rnd, atThresholdFloats + (i / 600) % 2);
+                    f = client.scale(1f, 1f, x);
+                    check = r -> {
+                        float[] y = r.floats();
+                        assertThat(y).hasSize(x.length);
+                        for (int k = 0; k < x.length; k++) {
+                            assertThat(y[k]).isEqualTo(x[k] + 1f);
+                        }
+                    };
+                } else {
+                    String text = "small answer " + i;
+                    f = client.upper(text);
+                    check = r -> assertThat(r.text()).isEqualTo(text.toUpperCase(Locale.ROOT));
+                }
+                sent.add(new Expectation(f, 0, check));
+                f.thenAccept(r -> {
+                    synchronized (order) {
+                        order.add(r.id());
+                    }
+                });
+            }
+            CompletableFuture.allOf(sent.stream().map(Expectation::future).toArray(CompletableFuture[]::new))
+                    .get(60, TimeUnit.SECONDS);
+        }
+        for (Expectation e : sent) {
+            Response r = e.future.join();
+            assertThat(r.isError()).as("%s", r).isFalse();
+            e.check.accept(r);
+        }
+        synchronized (order) {
+            assertThat(order).hasSize(6_000).isSorted();
+        }
+    }
+
     private static float[] randomFloats(Random rnd, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
