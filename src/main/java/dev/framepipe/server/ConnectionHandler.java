@@ -8,6 +8,7 @@ import dev.framepipe.pipeline.Frame;
 import dev.framepipe.pipeline.FrameAnswers;
 import dev.framepipe.pipeline.FrameOwner;
 import dev.framepipe.pipeline.Lane;
+import dev.framepipe.pipeline.MemoryViews;
 import dev.framepipe.protocol.DecodeFailure;
 import dev.framepipe.protocol.FrameDecoder;
 import dev.framepipe.protocol.OpType;
@@ -20,6 +21,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -322,7 +324,14 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             if (out == null) {
                 out = coalesced = ctx.alloc().directBuffer(COALESCE_BUFFER_BYTES);
             }
-            out.writeBytes(response, response.readerIndex(), size);
+            // MemorySegment.copy over the buffers' native memory: ByteBuf.writeBytes between
+            // direct buffers goes through NIO ByteBuffer views here (Netty runs without
+            // sun.misc.Unsafe on JDK 25), two to three objects per copy (measured: 150 B/frame).
+            int from = response.readerIndex();
+            int at = out.writerIndex();
+            MemorySegment.copy(MemoryViews.segment(response, from, size), MemoryViews.offset(response, from),
+                    MemoryViews.segment(out, at, size), MemoryViews.offset(out, at), size);
+            out.writerIndex(at + size);
             response.release();
         }
 
