@@ -12,7 +12,7 @@ FP="$ROOT/bin/framepipe"
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
-IO_THREADS=${IO_THREADS:-2}
+IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
 REPORT="$OUT_DIR/$(date -u +%Y-%m-%d-%H%M).md"
 

@@ -1,5 +1,6 @@
 package dev.framepipe.cli;
 
+import dev.framepipe.config.FramepipeConfig;
 import dev.framepipe.config.FramepipeConfig.Transport;
 import dev.framepipe.loadgen.BaselineServer;
 import java.util.Locale;
@@ -20,7 +21,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "7171", description = "port (default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--io-threads", defaultValue = "0", description = "I/O threads (0 = number of CPUs)")
+    @Option(names = "--io-threads", defaultValue = "0", description = "I/O threads (0 = half the CPUs, at least 1: the service's default)")
     int ioThreads;
 
     @Option(names = "--transport", defaultValue = "auto", description = "auto, epoll or nio")
@@ -33,7 +34,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Override
     @SuppressWarnings("restriction")
     public Integer call() throws Exception {
-        int threads = ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
+        int threads = ioThreads > 0 ? ioThreads : FramepipeConfig.defaultIoThreads(Runtime.getRuntime().availableProcessors());
         CountDownLatch stop = new CountDownLatch(1);
         try (BaselineServer server = new BaselineServer(bind, port, threads,
                 Transport.valueOf(transport.toUpperCase(Locale.ROOT)))) {

@@ -25,6 +25,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void ioThreadsZeroMeansHalfTheCpusAndAtLeastOne() {
+        assertThat(FramepipeConfig.defaultIoThreads(1)).isEqualTo(1);
+        assertThat(FramepipeConfig.defaultIoThreads(2)).isEqualTo(1);
+        assertThat(FramepipeConfig.defaultIoThreads(3)).isEqualTo(1);
+        assertThat(FramepipeConfig.defaultIoThreads(8)).isEqualTo(4);
+        assertThat(FramepipeConfig.defaults().effectiveIoThreads())
+                .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+        assertThat(ConfigLoader.fromValues(Map.of(Setting.IO_THREADS, "3")).effectiveIoThreads()).isEqualTo(3);
+    }
+
+    @Test
     void theShippedFileListsEverySettingWithTheDefaultTheCodeUses() throws Exception {
         Path shipped = Path.of("config", "framepipe.yaml");
         String text = Files.readString(shipped);
