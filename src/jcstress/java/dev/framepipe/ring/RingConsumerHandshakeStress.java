@@ -83,6 +83,20 @@ public final class RingConsumerHandshakeStress {
             }
         }
 
+        /** RingConsumer.offerDeferred: the ring offer alone, no handshake. */
+        void offerDeferred(int v) {
+            if (!consumer.offerDeferred(v)) {
+                throw new IllegalStateException("test ring sized never to fill");
+            }
+        }
+
+        /** RingConsumer.wakeUp, minus pool.execute. */
+        void wakeUp() {
+            if (consumer.claimDrain()) {
+                submissions++;
+            }
+        }
+
         // jcstress's processor looks at the test class's own methods only: each test declares
         // its actors and arbiter and delegates to these.
         void runDrain(IIII_Result r) {
@@ -144,6 +158,37 @@ public final class RingConsumerHandshakeStress {
         public void producer() {
             offer(2);
             offer(3);
+        }
+
+        @Actor
+        public void drain(IIII_Result r) {
+            runDrain(r);
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            judge(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("RingConsumer: two deferred offers and one wakeUp racing a drain with 1 element left, batch limit 1")
+    @Outcome(id = {"0, 3, 0, 0"}, expect = ACCEPTABLE, desc = "the running drain took all three")
+    @Outcome(id = {"1, 1, 0, 0", "1, 2, 0, 0"}, expect = ACCEPTABLE,
+            desc = "the drain went idle with elements still to come; the wake-up submitted one new drain")
+    @Outcome(id = {"1, 3, 0, 0"}, expect = ACCEPTABLE_INTERESTING, desc = "one spurious wake-up")
+    @Outcome(expect = FORBIDDEN, desc = "lost wake-up (an element stranded), a second submission, or broken batches")
+    @State
+    public static class RingWakeUpDeferredBurst extends Handshake {
+        public RingWakeUpDeferredBurst() {
+            super(4, 1, 1);
+        }
+
+        @Actor
+        public void producer() {
+            offerDeferred(2);
+            offerDeferred(3);
+            wakeUp();
         }
 
         @Actor

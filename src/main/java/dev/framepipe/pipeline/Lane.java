@@ -118,8 +118,8 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
             throw new IllegalStateException("request ring full with " + inFlight + " frames in flight");
         }
         if (!publishScheduled) {
-            publishScheduled = true;
-            loop.execute(publish);
+            loop.execute(publish); // may throw if the loop is shutting down: then the flag stays clear
+            publishScheduled = true; // the task runs on this thread, after this method returns
         }
     }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# What a running server spends per frame under load: frames/s and p99 from `framepipe load`,
+# and, read from /proc over the measured window, the server process's CPU (cores), its voluntary
+# and involuntary context switches and its write-type system calls per 1000 frames. Run it
+# against framepipe and against the baseline, one after the other, to compare them side by side.
+#
+#   load-tests/cost-per-frame.sh PORT PID [framepipe load options...]
+#   e.g. load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.jar serve')" --mix stats:64
+#        load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.jar serve')" --rate 1200000
+# Defaults, each used unless given: --mix stats:64 --connections 8 --depth 128 --duration 10s.
+# The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.
+set -euo pipefail
+[ $# -ge 2 ] || { sed -n '2,11p' "$0"; exit 2; }
+PORT=$1 PID=$2; shift 2
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WARMUP_S=${WARMUP_S:-4}
+args=("$@")
+given() { local a; for a in "${args[@]}"; do [[ "$a" == "$1" || "$a" == "$1="* ]] && return 0; done; return 1; }
+given --mix || args+=(--mix stats:64)
+given --connections || args+=(--connections 8)
+given --depth || args+=(--depth 128)
+given --duration || args+=(--duration 10s)
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+snapshot() {  # syscw voluntary involuntary cpu-ticks
+  local v=0 n=0 t
+  for t in /proc/"$PID"/task/*; do
+    v=$((v + $(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status" 2>/dev/null || echo 0)))
+    n=$((n + $(awk '/^nonvoluntary_ctxt_switches/ {print $2}' "$t/status" 2>/dev/null || echo 0)))
+  done
+  echo "$(awk '/^syscw/ {print $2}' /proc/"$PID"/io) $v $n $(awk '{print $14 + $15}' /proc/"$PID"/stat)"
+}
+
+"$ROOT/bin/framepipe" load --port "$PORT" --warmup "${WARMUP_S}s" --json "$OUT/load.json" "${args[@]}" \
+  > "$OUT/load.log" 2>&1 &
+load_pid=$!
+sleep "$WARMUP_S"
+before=$(snapshot)
+wait "$load_pid" || { cat "$OUT/load.log"; exit 1; }
+after=$(snapshot)
+python3 - "$OUT/load.json" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+a, b = [list(map(int, x.split())) for x in sys.argv[2:4]]
+ticks = int(sys.argv[4])
+d = [y - x for x, y in zip(a, b)]
+frames = j["frames_per_second"] * j["seconds"]
+k = 1000 / frames
+print(f"{j['frames_per_second']:,.0f} frames/s  p50 {j['p50_us']:.0f} us  p99 {j['p99_us']:.0f} us  "
+      f"server CPU {d[3] / ticks / j['seconds']:.2f} cores  per 1000 frames: "
+      f"{d[1] * k:.1f} voluntary + {d[2] * k:.1f} involuntary context switches, {d[0] * k:.1f} write calls")
+PY
