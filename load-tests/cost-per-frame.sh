@@ -7,10 +7,12 @@
 #   load-tests/cost-per-frame.sh PORT PID [framepipe load options...]
 #   e.g. load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.jar serve')" --mix stats:64
 #        load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.jar serve')" --rate 1200000
+#        load-tests/cost-per-frame.sh 7171 "$(pgrep -f 'framepipe.jar baseline')" --verify ids
+# (the baseline computes nothing, so check only ids, order, kinds and sizes against it)
 # Defaults, each used unless given: --mix stats:64 --connections 8 --depth 128 --duration 10s.
 # The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,11p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
 PORT=$1 PID=$2; shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WARMUP_S=${WARMUP_S:-4}
