@@ -3,8 +3,6 @@ package dev.framepipe.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,8 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,28 +29,11 @@ class HotPathAllocationProcessTest {
     @TempDir
     Path tmp;
 
-    private ProcessBuilder framepipe(String command, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), command));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("FRAMEPIPE_"));
-        return pb;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     @Test
     void smallFramesAllocateAtMostSixteenHeapBytesEachInSteadyState() throws Exception {
-        int framePort = freePort();
-        int httpPort = freePort();
-        Process server = framepipe("serve", "--bind-address", "127.0.0.1", "--frame-port", "" + framePort,
+        int framePort = FramepipeProcesses.freePort();
+        int httpPort = FramepipeProcesses.freePort();
+        Process server = FramepipeProcesses.framepipe("serve", "--bind-address", "127.0.0.1", "--frame-port", "" + framePort,
                 "--http-port", "" + httpPort, "--warmup-rounds", "2000")
                 .redirectOutput(tmp.resolve("serve.log").toFile()).start();
         try {
@@ -85,7 +64,7 @@ class HotPathAllocationProcessTest {
 
     private void runLoad(int port, String mix, String duration, String name) throws Exception {
         Path log = tmp.resolve(name + ".log");
-        Process load = framepipe("load", "--port", "" + port, "--mix", mix, "--connections", "4",
+        Process load = FramepipeProcesses.framepipe("load", "--port", "" + port, "--mix", mix, "--connections", "4",
                 "--depth", "64", "--duration", duration, "--warmup", "0s", "--verify", "ids")
                 .redirectOutput(log.toFile()).start();
         assertThat(load.waitFor(60, TimeUnit.SECONDS)).as("load run finished").isTrue();

@@ -9,8 +9,6 @@ import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
 import dev.framepipe.testing.RawConnection;
 import java.io.EOFException;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,26 +28,13 @@ class ServeProcessTest {
     Path tmp;
 
     private ProcessBuilder serve(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().keySet().removeIf(k -> k.startsWith("FRAMEPIPE_"));
-        return pb;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return FramepipeProcesses.framepipe("serve", args);
     }
 
     @Test
     void sigtermWithFramesInFlightAnswersThemAllAndExitsZero() throws Exception {
-        int framePort = freePort();
-        int httpPort = freePort();
+        int framePort = FramepipeProcesses.freePort();
+        int httpPort = FramepipeProcesses.freePort();
         Path log = tmp.resolve("serve.log");
         Process p = serve("--bind-address", "127.0.0.1", "--frame-port", "" + framePort,
                 "--http-port", "" + httpPort, "--io-threads", "1", "--worker-parallelism", "2")

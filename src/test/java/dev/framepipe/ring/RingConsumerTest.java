@@ -143,71 +143,46 @@ class RingConsumerTest {
         // The producer waits for each burst to be handed over before it offers the next one, so
         // its next offer lands just as the drain is finishing (onBatchEnd, empty ring, unschedule).
         // A lost wake-up strands the burst's last element with no later offer to rescue it: the
-        // wait below then times out. (bursts/await in the other tests would not notice, since the
+        // wait then times out. (bursts/await in the other tests would not notice, since the
         // next offer schedules a drain that also takes the stranded element.)
-        final ForkJoinPool pool = pool(1);
-        final CheckingHandler handler = new CheckingHandler(4);
-        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(8), pool, handler, 4);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread producer = Thread.ofPlatform().name("test-event-loop").start(() -> {
-            try {
-                SplittableRandom random = new SplittableRandom(3);
-                long next = 0;
-                for (int burst = 0; burst < 200_000; burst++) {
-                    int size = random.nextInt(1, 9);
-                    for (int i = 0; i < size; i++) {
-                        if (!consumer.offer(next)) {
-                            throw new AssertionError("ring of 8 full with a burst of at most 8");
-                        }
-                        next++;
-                    }
-                    // bounded busy wait on a condition (not a sleep)
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                    int idle = 0;
-                    while (handler.batchEnds.get() != next) {
-                        if (System.nanoTime() > deadline) {
-                            throw new AssertionError("lost wake-up: burst " + burst + " offered up to "
-                                    + next + " but only " + handler.batchEnds.get() + " handed over");
-                        }
-                        idle = SpscRingTest.backOff(idle);
-                    }
-                }
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        producer.join();
-        if (failure.get() != null) {
-            throw new AssertionError(failure.get().getMessage(), failure.get());
-        }
-        assertThat(handler.violations).isEmpty();
-        assertThat(uncaught).isEmpty();
-        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        runBurstsEachHandedOverBeforeTheNext(false, 3);
     }
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void deferredOffersAreAllHandedOverAfterOneWakeUp() throws Exception {
-        // Like the test above, with each burst offered without wake-ups and then one wakeUp():
-        // the wake-up's handshake must cover every element offered before it, including those
-        // offered while the previous drain was unscheduling itself.
+        // The same, with each burst offered without wake-ups and then one wakeUp(): the wake-up's
+        // handshake must cover every element offered before it, including those offered while the
+        // previous drain was unscheduling itself.
+        runBurstsEachHandedOverBeforeTheNext(true, 5);
+    }
+
+    /**
+     * 200,000 bursts of 1-8 elements into a ring of 8 on a dedicated producer thread, each burst
+     * offered with {@code offer} (or with {@code offerDeferred} then one {@code wakeUp}), and the
+     * producer waiting (bounded busy wait on a condition, not a sleep) until the burst has been
+     * handed over before it offers the next.
+     */
+    private void runBurstsEachHandedOverBeforeTheNext(boolean deferred, long seed) throws Exception {
         final ForkJoinPool pool = pool(1);
         final CheckingHandler handler = new CheckingHandler(4);
         final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(8), pool, handler, 4);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread producer = Thread.ofPlatform().name("test-event-loop").start(() -> {
             try {
-                SplittableRandom random = new SplittableRandom(5);
+                SplittableRandom random = new SplittableRandom(seed);
                 long next = 0;
                 for (int burst = 0; burst < 200_000; burst++) {
                     int size = random.nextInt(1, 9);
                     for (int i = 0; i < size; i++) {
-                        if (!consumer.offerDeferred(next)) {
+                        if (!(deferred ? consumer.offerDeferred(next) : consumer.offer(next))) {
                             throw new AssertionError("ring of 8 full with a burst of at most 8");
                         }
                         next++;
                     }
-                    consumer.wakeUp();
+                    if (deferred) {
+                        consumer.wakeUp();
+                    }
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                     int idle = 0;
                     while (handler.batchEnds.get() != next) {

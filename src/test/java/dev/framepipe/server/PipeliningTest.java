@@ -30,67 +30,23 @@ class PipeliningTest {
         server.close();
     }
 
-    private record Expectation(CompletableFuture<Response> future, long id, java.util.function.Consumer<Response> check) {
+    private record Expectation(CompletableFuture<Response> future, java.util.function.Consumer<Response> check) {
     }
 
-    @Test
-    void twentyThousandMixedFramesAreAnsweredInOrderWithCorrectValues() throws Exception {
-        Random rnd = new Random(20_000);
+    /**
+     * Sends {@code count} requests on one connection without waiting (request {@code i} made by
+     * {@code request}), then checks that every answer came, is no error, passes its check, and
+     * that the answers arrived in the order the requests were sent.
+     */
+    private static void sendAllThenCheckInOrder(int count,
+            java.util.function.BiFunction<FramepipeClient, Integer, Expectation> request) throws Exception {
         List<Expectation> sent = new ArrayList<>();
         List<Long> order = new ArrayList<>();
         try (FramepipeClient client = FramepipeClient.connect("127.0.0.1", server.framePort())) {
-            for (int i = 0; i < 20_000; i++) {
-                CompletableFuture<Response> f;
-                java.util.function.Consumer<Response> check;
-                switch (i % 6) {
-                    case 0 -> {
-                        float[] x = randomFloats(rnd, rnd.nextInt(300));
-                        double sum = 0;
-                        for (float v : x) {
-                            sum += v;
-                        }
-                        double expected = sum;
-                        f = client.stats(x);
-                        check = r -> {
-                            assertThat(r.stats().count()).isEqualTo(x.length);
-                            assertThat(r.stats().sum()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6));
-                        };
-                    }
-                    case 1 -> {
-                        float[] x = randomFloats(rnd, rnd.nextInt(100));
-                        f = client.scale(2f, 1f, x);
-                        check = r -> {
-                            float[] y = r.floats();
-                            assertThat(y).hasSize(x.length);
-                            for (int k = 0; k < x.length; k++) {
-                                assertThat(y[k]).isEqualTo(Math.fma(2f, x[k], 1f));
-                            }
-                        };
-                    }
-                    case 2 -> {
-                        String s = "Mixed Case " + i + " grüße";
-                        f = client.upper(s);
-                        check = r -> assertThat(r.text()).isEqualTo(s.toUpperCase(Locale.ROOT));
-                    }
-                    case 3 -> {
-                        String s = "Mixed Case " + i + " ΣΟΦΟΣ";
-                        f = client.lower(s);
-                        check = r -> assertThat(r.text()).isEqualTo(s.toLowerCase(Locale.ROOT));
-                    }
-                    case 4 -> {
-                        int lines = 1 + i % 5;
-                        f = client.count("a b  c\n".repeat(lines));
-                        check = r -> assertThat(r.counts().words()).isEqualTo(3L * lines);
-                    }
-                    default -> {
-                        byte[] p = new byte[rnd.nextInt(64)];
-                        rnd.nextBytes(p);
-                        f = client.ping(p);
-                        check = r -> assertThat(r.payload()).isEqualTo(p);
-                    }
-                }
-                sent.add(new Expectation(f, 0, check));
-                f.thenAccept(r -> {
+            for (int i = 0; i < count; i++) {
+                Expectation e = request.apply(client, i);
+                sent.add(e);
+                e.future.thenAccept(r -> {
                     synchronized (order) {
                         order.add(r.id());
                     }
@@ -105,8 +61,65 @@ class PipeliningTest {
             e.check.accept(r);
         }
         synchronized (order) {
-            assertThat(order).hasSize(20_000).isSorted();
+            assertThat(order).hasSize(count).isSorted();
         }
+    }
+
+    @Test
+    void twentyThousandMixedFramesAreAnsweredInOrderWithCorrectValues() throws Exception {
+        Random rnd = new Random(20_000);
+        sendAllThenCheckInOrder(20_000, (client, i) -> {
+            CompletableFuture<Response> f;
+            java.util.function.Consumer<Response> check;
+            switch (i % 6) {
+                case 0 -> {
+                    float[] x = randomFloats(rnd, rnd.nextInt(300));
+                    double sum = 0;
+                    for (float v : x) {
+                        sum += v;
+                    }
+                    double expected = sum;
+                    f = client.stats(x);
+                    check = r -> {
+                        assertThat(r.stats().count()).isEqualTo(x.length);
+                        assertThat(r.stats().sum()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6));
+                    };
+                }
+                case 1 -> {
+                    float[] x = randomFloats(rnd, rnd.nextInt(100));
+                    f = client.scale(2f, 1f, x);
+                    check = r -> {
+                        float[] y = r.floats();
+                        assertThat(y).hasSize(x.length);
+                        for (int k = 0; k < x.length; k++) {
+                            assertThat(y[k]).isEqualTo(Math.fma(2f, x[k], 1f));
+                        }
+                    };
+                }
+                case 2 -> {
+                    String s = "Mixed Case " + i + " grüße";
+                    f = client.upper(s);
+                    check = r -> assertThat(r.text()).isEqualTo(s.toUpperCase(Locale.ROOT));
+                }
+                case 3 -> {
+                    String s = "Mixed Case " + i + " ΣΟΦΟΣ";
+                    f = client.lower(s);
+                    check = r -> assertThat(r.text()).isEqualTo(s.toLowerCase(Locale.ROOT));
+                }
+                case 4 -> {
+                    int lines = 1 + i % 5;
+                    f = client.count("a b  c\n".repeat(lines));
+                    check = r -> assertThat(r.counts().words()).isEqualTo(3L * lines);
+                }
+                default -> {
+                    byte[] p = new byte[rnd.nextInt(64)];
+                    rnd.nextBytes(p);
+                    f = client.ping(p);
+                    check = r -> assertThat(r.payload()).isEqualTo(p);
+                }
+            }
+            return new Expectation(f, check);
+        });
     }
 
     @Test
@@ -118,58 +131,39 @@ class PipeliningTest {
         int maxSmall = ConnectionHandler.COALESCE_MAX_BYTES;
         int atThresholdFloats = (maxSmall - dev.framepipe.protocol.FrameDescriptor.HEADER_LENGTH) / Float.BYTES;
         Random rnd = new Random(1024);
-        List<Expectation> sent = new ArrayList<>();
-        List<Long> order = new ArrayList<>();
-        try (FramepipeClient client = FramepipeClient.connect("127.0.0.1", server.framePort())) {
-            for (int i = 0; i < 6_000; i++) {
-                CompletableFuture<Response> f;
-                java.util.function.Consumer<Response> check;
-                int phase = i % 600;
-                if (phase == 599 || phase == 300) {
-                    // large: a scaled array of 1-4 KiB, written zero-copy
-                    float[] x = randomFloats(rnd, 300 + rnd.nextInt(700));
-                    f = client.scale(-1f, 0f, x);
-                    check = r -> {
-                        float[] y = r.floats();
-                        assertThat(y).hasSize(x.length);
-                        for (int k = 0; k < x.length; k++) {
-                            assertThat(y[k]).isEqualTo(-x[k]);
-                        }
-                    };
-                } else if (phase == 150) {
-                    // exactly at the threshold, and one float past it
-                    float[] x = randomFloats(rnd, atThresholdFloats + (i / 600) % 2);
-                    f = client.scale(1f, 1f, x);
-                    check = r -> {
-                        float[] y = r.floats();
-                        assertThat(y).hasSize(x.length);
-                        for (int k = 0; k < x.length; k++) {
-                            assertThat(y[k]).isEqualTo(x[k] + 1f);
-                        }
-                    };
-                } else {
-                    String text = "small answer " + i;
-                    f = client.upper(text);
-                    check = r -> assertThat(r.text()).isEqualTo(text.toUpperCase(Locale.ROOT));
-                }
-                sent.add(new Expectation(f, 0, check));
-                f.thenAccept(r -> {
-                    synchronized (order) {
-                        order.add(r.id());
+        sendAllThenCheckInOrder(6_000, (client, i) -> {
+            CompletableFuture<Response> f;
+            java.util.function.Consumer<Response> check;
+            int phase = i % 600;
+            if (phase == 599 || phase == 300) {
+                // large: a scaled array of 1-4 KiB, written zero-copy
+                float[] x = randomFloats(rnd, 300 + rnd.nextInt(700));
+                f = client.scale(-1f, 0f, x);
+                check = r -> {
+                    float[] y = r.floats();
+                    assertThat(y).hasSize(x.length);
+                    for (int k = 0; k < x.length; k++) {
+                        assertThat(y[k]).isEqualTo(-x[k]);
                     }
-                });
+                };
+            } else if (phase == 150) {
+                // exactly at the threshold, and one float past it
+                float[] x = randomFloats(rnd, atThresholdFloats + (i / 600) % 2);
+                f = client.scale(1f, 1f, x);
+                check = r -> {
+                    float[] y = r.floats();
+                    assertThat(y).hasSize(x.length);
+                    for (int k = 0; k < x.length; k++) {
+                        assertThat(y[k]).isEqualTo(x[k] + 1f);
+                    }
+                };
+            } else {
+                String text = "small answer " + i;
+                f = client.upper(text);
+                check = r -> assertThat(r.text()).isEqualTo(text.toUpperCase(Locale.ROOT));
             }
-            CompletableFuture.allOf(sent.stream().map(Expectation::future).toArray(CompletableFuture[]::new))
-                    .get(60, TimeUnit.SECONDS);
-        }
-        for (Expectation e : sent) {
-            Response r = e.future.join();
-            assertThat(r.isError()).as("%s", r).isFalse();
-            e.check.accept(r);
-        }
-        synchronized (order) {
-            assertThat(order).hasSize(6_000).isSorted();
-        }
+            return new Expectation(f, check);
+        });
     }
 
     private static float[] randomFloats(Random rnd, int n) {
