@@ -6,6 +6,9 @@
 #
 #   load-tests/run.sh [scenario-name-prefix ...]     e.g. load-tests/run.sh 01 03
 #   DURATION=20s WARMUP=5s load-tests/run.sh          measured time and warm-up per run
+#   IO_THREADS=2 load-tests/run.sh                    I/O threads of both servers (default: the service's)
+#   FRAMEPIPE_WORKER_PARALLELISM=1 load-tests/run.sh  any service setting, as its environment variable
+#                                                     (recorded in the report)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FP="$ROOT/bin/framepipe"
@@ -55,7 +58,8 @@ load_framepipe() {  # json-file extra-args...
   echo "# Load test: framepipe against the transport-only baseline"
   echo
   echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), client and servers sharing them."
-  echo "Command: \`load-tests/run.sh $*\` (DURATION=$DURATION WARMUP=$WARMUP, servers with $IO_THREADS I/O threads)."
+  overrides=$(env | grep '^FRAMEPIPE_' | sort | tr '\n' ' ' || true)
+  echo "Command: \`${overrides}load-tests/run.sh $*\` (DURATION=$DURATION WARMUP=$WARMUP, servers with $IO_THREADS I/O threads)."
   echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo
   echo "| scenario | baseline | framepipe | ratio | target | framepipe p50 / p99 / p99.9 (us) | heap B/frame | GC pauses | verdict |"
