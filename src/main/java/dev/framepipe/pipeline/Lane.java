@@ -44,6 +44,14 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
     private final int resumeThreshold;
     private final Runnable writeBack = this::writeBack;
     private final Runnable publish = this::publish;
+    /**
+     * Frames of at least this size wake the workers at once instead of at the end of the loop
+     * round: one event-loop round may read megabytes from other connections, and with few large
+     * frames in flight per connection that wait is the throughput (measured: see
+     * docs/performance.md, large frames). Small frames gain from sharing a wake-up; a frame this
+     * big costs far more than a wake-up to process anyway.
+     */
+    static final int WAKE_AT_ONCE_BYTES = 64 * 1024;
     /** Per-frame counters, written by this lane's I/O thread only. */
     private final PipelineCounters counters = new PipelineCounters();
     /** Frames of this lane, taken and given back on its I/O thread. */
@@ -111,13 +119,20 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
      * Hands a frame to the workers. The caller checked {@link #hasRoom()}. I/O thread.
      */
     public void submit(Frame frame) {
+        // Read before the offer: from then on the frame is the workers' (a running drain may
+        // take it at once and change its request buffer).
+        boolean big = frame.request != null && frame.request.readableBytes() >= WAKE_AT_ONCE_BYTES;
         inFlight++;
         if (!requests.offerDeferred(frame)) {
             // Impossible while inFlight bounds the ring; failing loudly beats losing a frame.
             inFlight--;
             throw new IllegalStateException("request ring full with " + inFlight + " frames in flight");
         }
-        if (!publishScheduled) {
+        if (big) {
+            // A big frame took many socket reads; the rest of this round may take as long again.
+            // Its worker starts now (the publish task then finds the drain already scheduled).
+            wakeWorkers();
+        } else if (!publishScheduled) {
             loop.execute(publish); // may throw if the loop is shutting down: then the flag stays clear
             publishScheduled = true; // the task runs on this thread, after this method returns
         }
@@ -132,6 +147,10 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
      */
     private void publish() {
         publishScheduled = false;
+        wakeWorkers();
+    }
+
+    private void wakeWorkers() {
         try {
             requests.wakeUp();
         } catch (RejectedExecutionException e) {
