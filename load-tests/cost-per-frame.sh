@@ -11,8 +11,9 @@
 # (the baseline computes nothing, so check only ids, order, kinds and sizes against it)
 # Defaults, each used unless given: --mix stats:64 --connections 8 --depth 128 --duration 10s.
 # The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.
+# PER_THREAD=1 also prints each busy server thread's user/system CPU and switches per second.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
 PORT=$1 PID=$2; shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WARMUP_S=${WARMUP_S:-4}
@@ -37,10 +38,18 @@ snapshot() {  # syscw voluntary involuntary cpu-ticks
 "$ROOT/bin/framepipe" load --port "$PORT" --warmup "${WARMUP_S}s" --json "$OUT/load.json" "${args[@]}" \
   > "$OUT/load.log" 2>&1 &
 load_pid=$!
+threads() {  # per thread: name utime stime voluntary involuntary
+  local t
+  for t in /proc/"$PID"/task/*; do
+    echo "$(tr ' ' '_' < "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v, n}' "$t/status")"
+  done 2>/dev/null
+}
 sleep "$WARMUP_S"
 before=$(snapshot)
+[ "${PER_THREAD:-0}" = 1 ] && threads > "$OUT/threads.before"
 wait "$load_pid" || { cat "$OUT/load.log"; exit 1; }
 after=$(snapshot)
+[ "${PER_THREAD:-0}" = 1 ] && threads > "$OUT/threads.after"
 python3 - "$OUT/load.json" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -53,3 +62,22 @@ print(f"{j['frames_per_second']:,.0f} frames/s  p50 {j['p50_us']:.0f} us  p99 {j
       f"server CPU {d[3] / ticks / j['seconds']:.2f} cores  per 1000 frames: "
       f"{d[1] * k:.1f} voluntary + {d[2] * k:.1f} involuntary context switches, {d[0] * k:.1f} write calls")
 PY
+if [ "${PER_THREAD:-0}" = 1 ]; then
+  python3 - "$OUT/threads.before" "$OUT/threads.after" "$OUT/load.json" "$(getconf CLK_TCK)" <<'PY'
+import json, sys, collections
+def read(f):
+    rows = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for line in open(f):
+        name, *v = line.split()
+        for i, x in enumerate(map(int, v)):
+            rows[name][i] += x  # threads of the same name (e.g. workers) summed
+    return rows
+a, b = read(sys.argv[1]), read(sys.argv[2])
+secs, ticks = json.load(open(sys.argv[3]))["seconds"], int(sys.argv[4])
+for name in sorted(b):
+    d = [y - x for x, y in zip(a.get(name, [0, 0, 0, 0]), b[name])]
+    if d[0] + d[1] > 0 or d[2] > 10 * secs:
+        print(f"  {name:<24} user {d[0] / ticks / secs:.2f}  system {d[1] / ticks / secs:.2f} cores"
+              f"  {d[2] / secs:,.0f} voluntary + {d[3] / secs:,.0f} involuntary switches/s")
+PY
+fi
