@@ -2,103 +2,104 @@ package dev.framepipe.pipeline;
 
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
+import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
 import dev.framepipe.protocol.Responses;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
- * Writes the answers a worker computes as values ({@link Frame.Answer#STATS},
- * {@link Frame.Answer#COUNT}, {@link Frame.Answer#ERROR}).
+ * The I/O thread's side of a frame's answer: how big it is, and its bytes, either copied to
+ * where the caller says ({@link #copyTo}, for small answers gathered into one output buffer) or
+ * as a buffer of their own ({@link #take}, for large ones, without copying when the answer is in
+ * the request's memory).
  *
- * <p>A fixed-size result goes over the request's own memory when the request is at least as
- * large (the usual case: a STATS answer is 64 bytes, a request of 12 floats already is); the
- * worker does that itself ({@link #inPlace}), so the I/O thread only writes the buffer out.
- * Smaller requests and errors need a pooled buffer; those are encoded on the I/O thread
- * ({@link #encode}), so the buffer is allocated and released on the same thread and nothing
- * crosses into a worker's pool.
+ * <p>Values (STATS and COUNT results) are encoded here, on the I/O thread, straight into the
+ * output: the worker only fills {@link Frame#results}, so it writes no answer bytes and the I/O
+ * thread reads no request memory for them.
  */
 public final class FrameAnswers {
-
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private FrameAnswers() {
     }
 
     /**
-     * Worker side: writes a STATS or COUNT answer over the request when it has room, making the
-     * request the response. Otherwise leaves the values for {@link #encode}.
+     * Turns an error answer into a buffer (errors are rare; their message needs encoding), so
+     * that every other method here sees a sized answer. I/O thread.
      */
-    static void inPlace(Frame f) {
-        int payload = payloadOf(f.answer);
-        ByteBuf req = f.request;
-        if (payload < 0 || req == null || req.readableBytes() < HEADER_LENGTH + payload) {
-            return;
+    public static void prepare(Frame f, ByteBufAllocator alloc) {
+        if (f.answer == Frame.Answer.NONE) {
+            // Never left so by FrameProcessor; an answer is owed all the same.
+            f.error = ErrorCode.INTERNAL;
+            f.errorMessage = "internal error: frame not processed";
+            f.answer = Frame.Answer.ERROR;
         }
-        int at = req.readerIndex();
-        write(f, MemoryViews.segment(req, at, HEADER_LENGTH + payload), MemoryViews.offset(req, at), payload);
-        req.writerIndex(at + HEADER_LENGTH + payload);
-        f.response = req;
-        f.request = null;
-        f.answer = Frame.Answer.BUFFER;
+        if (f.answer == Frame.Answer.ERROR) {
+            f.response = Responses.error(alloc, f.op, f.id, f.error, f.errorMessage);
+            f.answer = Frame.Answer.BUFFER;
+        }
     }
 
-    /** I/O thread: makes sure {@code f.response} is set (and the request released or taken over). */
-    public static void encode(Frame f, ByteBufAllocator alloc) {
-        switch (f.answer) {
-            case BUFFER -> {
-                // already a buffer
-            }
-            case STATS, COUNT -> {
-                inPlace(f);
-                if (f.response == null) {
-                    release(f);
-                    int payload = payloadOf(f.answer);
-                    ByteBuf out = alloc.directBuffer(HEADER_LENGTH + payload);
-                    write(f, MemoryViews.segment(out, 0, HEADER_LENGTH + payload), MemoryViews.offset(out, 0), payload);
-                    out.writerIndex(HEADER_LENGTH + payload);
-                    f.response = out;
-                }
-            }
-            case ERROR -> {
-                release(f);
-                f.response = Responses.error(alloc, f.op, f.id, f.error, f.errorMessage);
-            }
-        }
-        f.answer = Frame.Answer.BUFFER;
-    }
-
-    private static int payloadOf(Frame.Answer a) {
-        return switch (a) {
-            case STATS -> STATS_RESPONSE_LENGTH;
-            case COUNT -> COUNT_RESPONSE_LENGTH;
-            default -> -1;
+    /** The answer's size in bytes, header included. After {@link #prepare}. */
+    public static int size(Frame f) {
+        return switch (f.answer) {
+            case REQUEST -> f.answerLength;
+            case BUFFER -> f.response.readableBytes();
+            case STATS -> HEADER_LENGTH + STATS_RESPONSE_LENGTH;
+            case COUNT -> HEADER_LENGTH + COUNT_RESPONSE_LENGTH;
+            case NONE, ERROR -> throw new IllegalStateException("answer not prepared: " + f.answer);
         };
     }
 
-    /** Header and values with plain stores: one segment, no per-field buffer checks. */
-    private static void write(Frame f, MemorySegment seg, long off, int payload) {
-        int kind = (f.answer == Frame.Answer.STATS ? Kinds.FLOATS : Kinds.TEXT) | RESPONSE_BIT;
-        seg.set(INT_LE, off + LENGTH_OFFSET, MIN_LENGTH + payload);
-        seg.set(ValueLayout.JAVA_BYTE, off + VERSION_OFFSET, (byte) VERSION);
-        seg.set(ValueLayout.JAVA_BYTE, off + KIND_OFFSET, (byte) kind);
-        seg.set(SHORT_LE, off + OP_OFFSET, (short) f.op);
-        seg.set(LONG_LE, off + ID_OFFSET, f.id);
-        long[] r = f.results;
-        for (int i = 0, n = payload >>> 3; i < n; i++) {
-            seg.set(LONG_LE, off + HEADER_LENGTH + 8L * i, r[i]);
+    /** Writes the answer's {@link #size} bytes at {@code off} of {@code seg}. After {@link #prepare}. */
+    public static void copyTo(Frame f, MemorySegment seg, long off) {
+        switch (f.answer) {
+            case REQUEST -> MemorySegment.copy(f.memory, f.address + f.answerOffset, seg, off, f.answerLength);
+            case BUFFER -> {
+                ByteBuf r = f.response;
+                int from = r.readerIndex();
+                int n = r.readableBytes();
+                MemorySegment.copy(MemoryViews.segment(r, from, n), MemoryViews.offset(r, from), seg, off, n);
+            }
+            case STATS -> writeValues(f, seg, off, STATS_RESPONSE_LENGTH);
+            case COUNT -> writeValues(f, seg, off, COUNT_RESPONSE_LENGTH);
+            case NONE, ERROR -> throw new IllegalStateException("answer not prepared: " + f.answer);
         }
     }
 
-    private static void release(Frame f) {
-        if (f.request != null) {
-            f.request.release();
-            f.request = null;
+    /**
+     * The answer as a buffer the caller owns. An answer in the request's memory becomes a
+     * retained slice of the request's buffer (no copy); values get a new pooled buffer. After
+     * {@link #prepare}.
+     */
+    public static ByteBuf take(Frame f, ByteBufAllocator alloc) {
+        switch (f.answer) {
+            case REQUEST -> {
+                return f.source.retainedSlice(f.sourceIndex + f.answerOffset, f.answerLength);
+            }
+            case BUFFER -> {
+                ByteBuf r = f.response;
+                f.response = null;
+                return r;
+            }
+            case STATS, COUNT -> {
+                int size = size(f);
+                ByteBuf out = alloc.directBuffer(size);
+                copyTo(f, MemoryViews.segment(out, 0, size), MemoryViews.offset(out, 0));
+                return out.writerIndex(size);
+            }
+            default -> throw new IllegalStateException("answer not prepared: " + f.answer);
+        }
+    }
+
+    /** A STATS or COUNT answer: header, then the result values, with plain stores. */
+    private static void writeValues(Frame f, MemorySegment seg, long off, int payload) {
+        int kind = (f.answer == Frame.Answer.STATS ? Kinds.FLOATS : Kinds.TEXT) | RESPONSE_BIT;
+        putHeader(seg, off, payload, kind, f.op, f.id);
+        long[] r = f.results;
+        for (int i = 0, n = payload >>> 3; i < n; i++) {
+            seg.set(LONG_LE, off + HEADER_LENGTH + 8L * i, r[i]);
         }
     }
 }

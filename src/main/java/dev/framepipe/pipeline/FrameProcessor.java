@@ -13,6 +13,7 @@ import dev.framepipe.protocol.Kinds;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -20,10 +21,12 @@ import java.util.concurrent.ForkJoinPool;
  * so the scratch state here is reused without locks. Never throws: a bug becomes an INTERNAL
  * error answer and the connection stays open.
  *
- * <p>Answers reuse the request's memory wherever the protocol allows: PING and unchanged
- * text are the request itself with the response kind; SCALE and same-length case mapping are
- * written over the request's payload; only STATS, COUNT, errors and length-changing case
- * mapping take a new pooled buffer.
+ * <p>Works on the frame's memory only ({@link Frame#memory} at {@link Frame#address}), never on
+ * its buffer. Answers reuse the request's memory wherever the protocol allows: PING and
+ * unchanged text are the request itself with the response kind; SCALE and same-length case
+ * mapping are written over the request's payload. STATS and COUNT leave their values in
+ * {@link Frame#results} for the I/O thread to encode; only length-changing case mapping takes
+ * a new pooled buffer.
  */
 public final class FrameProcessor {
 
@@ -75,17 +78,14 @@ public final class FrameProcessor {
     }
 
     private void stats(Frame f) {
-        ByteBuf req = f.request;
-        int start = req.readerIndex();
-        int payload = req.readableBytes() - HEADER_LENGTH;
+        int payload = f.length - HEADER_LENGTH;
         if ((payload & 3) != 0) {
             fail(f, ErrorCode.MALFORMED, "STATS payload of " + payload + " bytes is not a whole number of float32");
             return;
         }
         int n = payload >>> 2;
-        int at = start + PAYLOAD_OFFSET;
-        MemorySegment seg = MemoryViews.segment(req, at, payload);
-        long off = MemoryViews.offset(req, at);
+        MemorySegment seg = f.memory;
+        long off = f.address + PAYLOAD_OFFSET;
         StatsAccumulator acc = stats;
         acc.reset();
         if (n > parallelThresholdFloats) {
@@ -101,36 +101,29 @@ public final class FrameProcessor {
         r[4] = Double.doubleToRawLongBits(acc.mean());
         r[5] = Double.doubleToRawLongBits(acc.variance());
         f.answer = Frame.Answer.STATS;
-        FrameAnswers.inPlace(f); // over the request if it has room, else by the I/O thread
     }
 
     private void scale(Frame f) {
-        ByteBuf req = f.request;
-        int start = req.readerIndex();
-        int payload = req.readableBytes() - HEADER_LENGTH;
+        int payload = f.length - HEADER_LENGTH;
         if (payload < SCALE_VALUES_OFFSET || ((payload - SCALE_VALUES_OFFSET) & 3) != 0) {
             fail(f, ErrorCode.MALFORMED, "SCALE payload of " + payload
                     + " bytes is not a, b and a whole number of float32");
             return;
         }
-        int at = start + PAYLOAD_OFFSET;
-        float a = req.getFloatLE(at + SCALE_A_OFFSET);
-        float b = req.getFloatLE(at + SCALE_B_OFFSET);
-        int values = at + SCALE_VALUES_OFFSET;
+        MemorySegment seg = f.memory;
+        long at = f.address + PAYLOAD_OFFSET;
+        float a = seg.get(FLOAT_LE, at + SCALE_A_OFFSET);
+        float b = seg.get(FLOAT_LE, at + SCALE_B_OFFSET);
         int n = (payload - SCALE_VALUES_OFFSET) >>> 2;
-        MemorySegment seg = MemoryViews.segment(req, values, n << 2);
-        long off = MemoryViews.offset(req, values);
+        long values = at + SCALE_VALUES_OFFSET;
         if (n > parallelThresholdFloats) {
-            ParallelStats.scaleParallel(floats, pool, seg, off, n, parallelThresholdFloats, a, b);
+            ParallelStats.scaleParallel(floats, pool, seg, values, n, parallelThresholdFloats, a, b);
         } else {
-            floats.scale(seg, off, n, a, b);
+            floats.scale(seg, values, n, a, b);
         }
         // The answer is the request's memory: a new header over a and b, then the scaled values.
-        int answer = start + SCALE_VALUES_OFFSET;
-        putHeader(req, answer, n << 2, Kinds.FLOATS | RESPONSE_BIT, f.op, f.id);
-        req.readerIndex(answer);
-        f.response = req;
-        f.request = null;
+        putHeader(seg, f.address + SCALE_VALUES_OFFSET, n << 2, Kinds.FLOATS | RESPONSE_BIT, f.op, f.id);
+        f.answerInRequest(SCALE_VALUES_OFFSET, HEADER_LENGTH + (n << 2));
         f.path = TransformPath.IN_PLACE;
     }
 
@@ -144,20 +137,16 @@ public final class FrameProcessor {
     }
 
     private void caseMap(Frame f, boolean upper) {
-        ByteBuf req = f.request;
-        int start = req.readerIndex();
-        int payload = req.readableBytes() - HEADER_LENGTH;
-        int at = start + PAYLOAD_OFFSET;
-        MemorySegment seg = MemoryViews.segment(req, at, payload);
-        long off = MemoryViews.offset(req, at);
+        int payload = f.length - HEADER_LENGTH;
+        MemorySegment seg = f.memory;
+        long off = f.address + PAYLOAD_OFFSET;
         if (!validUtf8(f, seg, off, payload)) {
             return;
         }
         long result = text.caseMapInPlace(seg, off, payload, upper);
         if (result == TextKernels.UNCHANGED || result == TextKernels.IN_PLACE) {
-            req.setByte(start + KIND_OFFSET, Kinds.TEXT | RESPONSE_BIT);
-            f.response = req;
-            f.request = null;
+            seg.set(ValueLayout.JAVA_BYTE, f.address + KIND_OFFSET, (byte) (Kinds.TEXT | RESPONSE_BIT));
+            f.answerInRequest(0, f.length);
             f.path = result == TextKernels.UNCHANGED ? TransformPath.BORROWED : TransformPath.IN_PLACE;
             return;
         }
@@ -177,18 +166,16 @@ public final class FrameProcessor {
             out.release();
             throw e;
         }
+        // The request's memory is no longer needed; the I/O thread releases its buffer.
         f.response = out;
+        f.answer = Frame.Answer.BUFFER;
         f.path = TransformPath.COPIED;
-        release(f);
     }
 
     private void count(Frame f) {
-        ByteBuf req = f.request;
-        int start = req.readerIndex();
-        int payload = req.readableBytes() - HEADER_LENGTH;
-        int at = start + PAYLOAD_OFFSET;
-        MemorySegment seg = MemoryViews.segment(req, at, payload);
-        long off = MemoryViews.offset(req, at);
+        int payload = f.length - HEADER_LENGTH;
+        MemorySegment seg = f.memory;
+        long off = f.address + PAYLOAD_OFFSET;
         if (!validUtf8(f, seg, off, payload)) {
             return;
         }
@@ -201,26 +188,16 @@ public final class FrameProcessor {
         r[2] = c.words;
         r[3] = c.lines;
         f.answer = Frame.Answer.COUNT;
-        FrameAnswers.inPlace(f);
     }
 
     private static void echo(Frame f) {
-        ByteBuf req = f.request;
-        req.setByte(req.readerIndex() + KIND_OFFSET, Kinds.PING | RESPONSE_BIT);
-        f.response = req;
-        f.request = null;
+        f.memory.set(ValueLayout.JAVA_BYTE, f.address + KIND_OFFSET, (byte) (Kinds.PING | RESPONSE_BIT));
+        f.answerInRequest(0, f.length);
     }
 
     private static void fail(Frame f, ErrorCode code, String message) {
         f.error = code;
         f.errorMessage = message;
         f.answer = Frame.Answer.ERROR;
-    }
-
-    private static void release(Frame f) {
-        if (f.request != null) {
-            f.request.release();
-            f.request = null;
-        }
     }
 }

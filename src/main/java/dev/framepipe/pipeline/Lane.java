@@ -120,8 +120,8 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
      */
     public void submit(Frame frame) {
         // Read before the offer: from then on the frame is the workers' (a running drain may
-        // take it at once and change its request buffer).
-        boolean big = frame.request != null && frame.request.readableBytes() >= WAKE_AT_ONCE_BYTES;
+        // take it at once).
+        boolean big = frame.length >= WAKE_AT_ONCE_BYTES;
         inFlight++;
         if (!requests.offerDeferred(frame)) {
             // Impossible while inFlight bounds the ring; failing loudly beats losing a frame.

@@ -8,18 +8,25 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 
 /**
- * Splits the byte stream into frames. Each complete frame is passed on as a retained slice of
- * the buffer it arrived in (length field first): the payload is never copied, except when a
- * frame straddles two socket reads and its bytes must be joined in one buffer. Header-level
- * failures are passed on as a {@link DecodeFailure} in the frame's place, after which the
- * decoder discards all input (the connection is closing).
+ * Splits the byte stream into frames. Each complete frame stays in the buffer it arrived in
+ * (length field first): the payload is never copied, except when a frame straddles two socket
+ * reads and its bytes must be joined in one buffer. It is handed on in one of two ways:
+ * <ul>
+ *   <li>to a {@link FrameSink} gate, in place: the sink gets the buffer and the frame's bounds
+ *       and retains the buffer if it keeps the frame. No object is made per frame; this is how
+ *       the service's {@code ConnectionHandler} takes frames;</li>
+ *   <li>otherwise as a retained slice, down the channel pipeline (what a plain Netty handler
+ *       expects; the transport-only baseline works this way).</li>
+ * </ul>
+ * Header-level failures are passed on down the pipeline as a {@link DecodeFailure} in the
+ * frame's place, after which the decoder discards all input (the connection is closing).
  *
  * <p>Back-pressure: before passing on each frame the decoder asks its {@link Gate}; when the
  * gate is closed the remaining bytes stay buffered (at most one frame plus one read) until
  * {@link #resume()}.
  *
  * <p>Ownership: the decoder owns its cumulation buffer; every slice it passes on is retained
- * for, and owned by, the next handler.
+ * for, and owned by, the next handler; a sink retains what it keeps.
  */
 public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
@@ -28,12 +35,26 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         boolean admitting();
     }
 
+    /**
+     * A gate that also takes the frames themselves, in place, instead of as slices.
+     *
+     * <p>Ownership: {@code buf} is lent for the duration of the call only. A sink that keeps the
+     * frame retains {@code buf} (once) and later releases it (once); the decoder keeps its own
+     * reference and never writes to bytes it has handed on.
+     */
+    public interface FrameSink extends Gate {
+        /** A complete frame: {@code length} bytes of {@code buf} from {@code index}, length field first. */
+        void onFrame(ByteBuf buf, int index, int length);
+    }
+
     private enum Mode { DECODING, DECLINING, DISCARDING }
 
     private static final String SHUTTING_DOWN_MESSAGE = "server is shutting down; request not started";
 
     private final int maxLength;
     private final Gate gate;
+    /** {@link #gate} when it takes frames in place, else null (frames go out as slices). */
+    private final FrameSink sink;
     private ChannelHandlerContext ctx;
     /** Bytes received and not yet passed on; null when none. */
     private ByteBuf cumulation;
@@ -50,6 +71,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         }
         this.maxLength = maxLength;
         this.gate = gate;
+        this.sink = gate instanceof FrameSink s ? s : null;
     }
 
     @Override
@@ -205,12 +227,30 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             if (!gate.admitting()) {
                 break;
             }
-            ByteBuf frame = buf.retainedSlice(start, frameSize);
-            buf.skipBytes(frameSize);
-            if (!buf.isReadable()) {
-                releaseCumulation();
+            if (sink != null) {
+                // The decoder's state is final before the call, because the sink may re-enter
+                // it (decline, discard, resume). A buffer read to its end is no longer the
+                // cumulation, and the local reference keeps it alive until the sink returns.
+                buf.skipBytes(frameSize);
+                boolean consumed = !buf.isReadable();
+                if (consumed) {
+                    cumulation = null;
+                }
+                try {
+                    sink.onFrame(buf, start, frameSize);
+                } finally {
+                    if (consumed) {
+                        buf.release();
+                    }
+                }
+            } else {
+                ByteBuf frame = buf.retainedSlice(start, frameSize);
+                buf.skipBytes(frameSize);
+                if (!buf.isReadable()) {
+                    releaseCumulation();
+                }
+                ctx.fireChannelRead(frame);
             }
-            ctx.fireChannelRead(frame);
         }
         if (inputClosed) {
             dropIncompleteFrame();

@@ -1,6 +1,9 @@
 package dev.framepipe.protocol;
 
 import io.netty.buffer.ByteBuf;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The wire layout of a frame, described once. Requests and responses share it; every integer
@@ -72,6 +75,15 @@ public final class FrameDescriptor {
     public static final int COUNT_LINES_OFFSET = 24;
     public static final int COUNT_RESPONSE_LENGTH = 32;
 
+    /** Little-endian, unaligned: how header fields and values sit in a frame's memory. */
+    public static final ValueLayout.OfLong LONG_LE =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat FLOAT_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort SHORT_LE =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private FrameDescriptor() {
     }
 
@@ -103,6 +115,15 @@ public final class FrameDescriptor {
         buf.setByte(frame + KIND_OFFSET, kind);
         buf.setShortLE(frame + OP_OFFSET, op);
         buf.setLongLE(frame + ID_OFFSET, id);
+    }
+
+    /** Writes a header at {@code frame} of {@code seg}, for a payload of {@code payloadLength}. */
+    public static void putHeader(MemorySegment seg, long frame, int payloadLength, int kind, int op, long id) {
+        seg.set(INT_LE, frame + LENGTH_OFFSET, MIN_LENGTH + payloadLength);
+        seg.set(ValueLayout.JAVA_BYTE, frame + VERSION_OFFSET, (byte) VERSION);
+        seg.set(ValueLayout.JAVA_BYTE, frame + KIND_OFFSET, (byte) kind);
+        seg.set(SHORT_LE, frame + OP_OFFSET, (short) op);
+        seg.set(LONG_LE, frame + ID_OFFSET, id);
     }
 
     /** Appends a header at the writer index. */

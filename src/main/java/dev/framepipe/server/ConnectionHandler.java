@@ -21,7 +21,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * socket released; closing with unread input would send a reset that can destroy answers the
  * client has not read yet.
  */
-public final class ConnectionHandler extends ChannelDuplexHandler implements FrameDecoder.Gate {
+public final class ConnectionHandler extends ChannelDuplexHandler implements FrameDecoder.FrameSink {
 
     private static final System.Logger LOG = System.getLogger(ConnectionHandler.class.getName());
 
@@ -166,26 +165,36 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         return true;
     }
 
+    /**
+     * A decoded frame, in place in the buffer it arrived in (the decoder admitted it through
+     * {@link #admitting}). The frame takes its own reference to the buffer; no slice is made.
+     */
+    @Override
+    public void onFrame(ByteBuf buf, int index, int length) {
+        long now = System.nanoTime();
+        int kind = kind(buf, index);
+        int op = op(buf, index);
+        OpType type = OpType.of(kind, op);
+        buf.retain(); // the frame's reference, released on this thread once the answer is written
+        submit(Frame.take(lane.frames(), owner, buf, index, length, kind, op, id(buf, index), type, now));
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        long now = System.nanoTime();
-        Frame frame;
-        if (msg instanceof ByteBuf buf) {
-            int start = buf.readerIndex();
-            int kind = kind(buf, start);
-            int op = op(buf, start);
-            OpType type = OpType.of(kind, op);
-            frame = Frame.take(lane.frames(), owner, buf, kind, op, id(buf, start), type, now);
-        } else if (msg instanceof DecodeFailure failure) {
-            frame = Frame.take(lane.frames(), owner, null, 0, failure.op(), failure.id(), OpType.OTHER, now);
+        if (msg instanceof DecodeFailure failure) {
+            Frame frame = Frame.take(lane.frames(), owner, null, 0, 0, 0, failure.op(), failure.id(), OpType.OTHER,
+                    System.nanoTime());
             frame.decodeError = failure.code();
             frame.decodeMessage = failure.message();
+            submit(frame);
         } else {
             ctx.fireChannelRead(msg);
-            return;
         }
+    }
+
+    private void submit(Frame frame) {
         counters.received(frame.type);
-        lastFrameNanos = now;
+        lastFrameNanos = frame.startNanos;
         inFlight++;
         lane.submit(frame);
     }
@@ -285,37 +294,36 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
         @Override
         protected void complete(Frame frame) {
             inFlight--;
-            if (state != State.CLOSED) {
-                FrameAnswers.encode(frame, ctx.alloc());
-            }
-            ByteBuf response = frame.response;
-            frame.response = null;
             if (frame.path != null) {
                 counters.transform(frame.path);
             }
-            if (state != State.CLOSED && response != null) {
+            if (state != State.CLOSED) {
+                FrameAnswers.prepare(frame, ctx.alloc());
                 counters.completed(frame.type, frame.error, frame.startNanos);
-                int size = response.readableBytes();
+                int size = FrameAnswers.size(frame);
                 counters.bytesOut(size);
                 if (size <= COALESCE_MAX_BYTES) {
-                    coalesce(response);
+                    coalesce(frame, size);
                 } else {
                     writeCoalesced(); // answers stay in order
-                    ctx.write(response, ctx.voidPromise());
+                    ctx.write(FrameAnswers.take(frame, ctx.alloc()), ctx.voidPromise());
                 }
                 if (frame.closeAfter) {
                     closeAfterFlush = true;
                 }
-            } else if (response != null) {
-                response.release(); // the client is gone; the answer has nowhere to go
             }
+            // else: the client is gone; the answer has nowhere to go
             frame.releaseBuffers();
             frame.recycle();
         }
 
-        /** Copies a small answer into this batch's shared buffer and releases it. */
-        private void coalesce(ByteBuf response) {
-            int size = response.readableBytes();
+        /**
+         * Writes a small answer into this batch's shared buffer: values are encoded straight
+         * into it, answers in the request's memory are copied with {@code MemorySegment.copy}
+         * (ByteBuf.writeBytes between direct buffers goes through NIO ByteBuffer views here,
+         * since Netty runs without sun.misc.Unsafe on JDK 25: measured 150 B/frame).
+         */
+        private void coalesce(Frame frame, int size) {
             ByteBuf out = coalesced;
             if (out != null && out.writableBytes() < size) {
                 writeCoalesced();
@@ -324,15 +332,9 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
             if (out == null) {
                 out = coalesced = ctx.alloc().directBuffer(COALESCE_BUFFER_BYTES);
             }
-            // MemorySegment.copy over the buffers' native memory: ByteBuf.writeBytes between
-            // direct buffers goes through NIO ByteBuffer views here (Netty runs without
-            // sun.misc.Unsafe on JDK 25), two to three objects per copy (measured: 150 B/frame).
-            int from = response.readerIndex();
             int at = out.writerIndex();
-            MemorySegment.copy(MemoryViews.segment(response, from, size), MemoryViews.offset(response, from),
-                    MemoryViews.segment(out, at, size), MemoryViews.offset(out, at), size);
+            FrameAnswers.copyTo(frame, MemoryViews.segment(out, at, size), MemoryViews.offset(out, at));
             out.writerIndex(at + size);
-            response.release();
         }
 
         @Override

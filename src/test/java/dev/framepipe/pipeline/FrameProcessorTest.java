@@ -42,7 +42,22 @@ class FrameProcessorTest {
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
         int kind = FrameDescriptor.kind(buf, 0);
         int op = FrameDescriptor.op(buf, 0);
-        return Frame.take(POOL_OF_FRAMES, NOBODY, buf, kind, op, FrameDescriptor.id(buf, 0), OpType.of(kind, op), 0);
+        return Frame.take(POOL_OF_FRAMES, NOBODY, buf, 0, bytes.length, kind, op, FrameDescriptor.id(buf, 0),
+                OpType.of(kind, op), 0);
+    }
+
+    /** The answer's bytes as the I/O thread gets them, in a buffer the caller releases. */
+    private static ByteBuf answerOf(Frame f) {
+        FrameAnswers.prepare(f, PooledByteBufAllocator.DEFAULT);
+        return FrameAnswers.take(f, PooledByteBufAllocator.DEFAULT);
+    }
+
+    /** The answer's bytes as copied into the I/O thread's batch buffer. */
+    private static byte[] copiedAnswerOf(Frame f) {
+        FrameAnswers.prepare(f, PooledByteBufAllocator.DEFAULT);
+        byte[] out = new byte[FrameAnswers.size(f)];
+        FrameAnswers.copyTo(f, MemorySegment.ofArray(out), 0);
+        return out;
     }
 
     private static FrameProcessor processor(FloatKernels floats) {
@@ -55,7 +70,7 @@ class FrameProcessorTest {
     }
 
     @Test
-    void aKernelThatThrowsBecomesAnInternalErrorAndReleasesTheRequest() {
+    void aKernelThatThrowsBecomesAnInternalErrorAnswerAndTheRequestIsStillReleased() {
         FloatKernels broken = new FloatKernels() {
             @Override
             public void stats(MemorySegment segment, long offset, int count, StatsAccumulator acc) {
@@ -68,25 +83,55 @@ class FrameProcessorTest {
             }
         };
         Frame f = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 5, floats(1, 2)));
-        ByteBuf request = f.request;
+        ByteBuf request = f.source;
         processor(broken).process(f);
-        FrameAnswers.encode(f, PooledByteBufAllocator.DEFAULT);
         assertThat(f.error).isEqualTo(ErrorCode.INTERNAL);
-        assertThat(request.refCnt()).isZero();
-        assertThat(FrameDescriptor.kind(f.response, f.response.readerIndex())).isEqualTo(0xFF);
-        assertThat(f.response.getUnsignedShortLE(f.response.readerIndex() + 16)).isEqualTo(ErrorCode.INTERNAL.code());
+        ByteBuf answer = answerOf(f);
+        assertThat(FrameDescriptor.kind(answer, answer.readerIndex())).isEqualTo(0xFF);
+        assertThat(answer.getUnsignedShortLE(answer.readerIndex() + 16)).isEqualTo(ErrorCode.INTERNAL.code());
         assertThat(f.closeAfter).isFalse();
+        answer.release();
         finish(f);
+        assertThat(request.refCnt()).isZero();
     }
 
     @Test
-    void pingAndUnchangedTextAreAnsweredWithTheRequestsOwnBuffer() {
+    void pingAndUnchangedTextAreAnsweredWithTheRequestsOwnMemory() {
         FrameProcessor p = processor(Kernels.floats());
         for (byte[] req : new byte[][] {frame(Kinds.PING, 0, 1, utf8("echo")), frame(Kinds.TEXT, Kinds.OP_UPPER, 2, utf8("ALREADY UPPER"))}) {
             Frame f = frameOf(req);
-            ByteBuf request = f.request;
+            long requestAddress = f.source.memoryAddress();
             p.process(f);
-            assertThat(f.response).isSameAs(request);
+            assertThat(f.answer).isEqualTo(Frame.Answer.REQUEST);
+            ByteBuf answer = answerOf(f);
+            assertThat(answer.memoryAddress()).as("a view of the request, not a copy").isEqualTo(requestAddress);
+            assertThat(answer.readableBytes()).isEqualTo(req.length);
+            assertThat(FrameDescriptor.kind(answer, answer.readerIndex()) & FrameDescriptor.RESPONSE_BIT).isNotZero();
+            answer.release();
+            finish(f);
+        }
+    }
+
+    @Test
+    void workersUseOnlyTheFramesMemoryNeverItsBuffer() {
+        // With the buffer hidden, any use of it on the worker would throw and turn into INTERNAL.
+        FrameProcessor p = processor(Kernels.floats());
+        byte[][] requests = {
+            frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(1, 2, 3)),
+            frame(Kinds.FLOATS, Kinds.OP_SCALE, 2, scalePayload(2, 1, 1, 2)),
+            frame(Kinds.TEXT, Kinds.OP_UPPER, 3, utf8("in place")),
+            frame(Kinds.TEXT, Kinds.OP_UPPER, 4, utf8("ﬁne")),
+            frame(Kinds.TEXT, Kinds.OP_LOWER, 5, utf8("Mixed")),
+            frame(Kinds.TEXT, Kinds.OP_COUNT, 6, utf8("two words")),
+            frame(Kinds.PING, 0, 7, utf8("echo")),
+        };
+        for (byte[] req : requests) {
+            Frame f = frameOf(req);
+            ByteBuf source = f.source;
+            f.source = null;
+            p.process(f);
+            f.source = source;
+            assertThat(f.error).as("op of frame %d", f.id).isNull();
             finish(f);
         }
     }
@@ -99,7 +144,7 @@ class FrameProcessorTest {
         Frame sameLength = frameOf(frame(Kinds.TEXT, Kinds.OP_UPPER, 5, utf8("straße"))); // 7 bytes -> "STRASSE", 7
         Frame copied = frameOf(frame(Kinds.TEXT, Kinds.OP_UPPER, 3, utf8("ﬁne"))); // 5 bytes -> "FINE", 4
         Frame scaled = frameOf(frame(Kinds.FLOATS, Kinds.OP_SCALE, 4, scalePayload(2, 0, 1, 2)));
-        ByteBuf copiedRequest = copied.request;
+        ByteBuf copiedRequest = copied.source;
         for (Frame f : new Frame[] {borrowed, inPlace, sameLength, copied, scaled}) {
             p.process(f);
         }
@@ -107,32 +152,52 @@ class FrameProcessorTest {
         assertThat(inPlace.path).isEqualTo(TransformPath.IN_PLACE);
         assertThat(sameLength.path).isEqualTo(TransformPath.IN_PLACE);
         assertThat(copied.path).isEqualTo(TransformPath.COPIED);
-        assertThat(copiedRequest.refCnt()).as("the request of a copied answer is released").isZero();
+        assertThat(copied.answer).isEqualTo(Frame.Answer.BUFFER);
+        assertThat(copiedAnswerOf(copied)).isEqualTo(frame(Kinds.TEXT | FrameDescriptor.RESPONSE_BIT, Kinds.OP_UPPER, 3,
+                utf8("FINE")));
         assertThat(scaled.path).isEqualTo(TransformPath.IN_PLACE);
+        assertThat(copiedAnswerOf(scaled)).isEqualTo(frame(Kinds.FLOATS | FrameDescriptor.RESPONSE_BIT, Kinds.OP_SCALE, 4,
+                floats(2, 4)));
         for (Frame f : new Frame[] {borrowed, inPlace, sameLength, copied, scaled}) {
             finish(f);
         }
+        assertThat(copiedRequest.refCnt()).as("the request of a copied answer is released with the frame").isZero();
     }
 
     @Test
-    void fixedSizeAnswersAreWrittenOverARequestWithRoomAndGetANewBufferOtherwise() {
+    void statsAndCountLeaveTheRequestUntouchedAndAreEncodedFromTheirValues() {
         FrameProcessor p = processor(Kernels.floats());
-        Frame roomy = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(new float[12])));
-        Frame small = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, 2)));
-        ByteBuf roomyRequest = roomy.request;
-        ByteBuf smallRequest = small.request;
-        p.process(roomy);
-        p.process(small);
-        FrameAnswers.encode(roomy, PooledByteBufAllocator.DEFAULT);
-        FrameAnswers.encode(small, PooledByteBufAllocator.DEFAULT);
-        assertThat(roomy.response).isSameAs(roomyRequest);
-        assertThat(roomy.response.readableBytes()).isEqualTo(64);
-        assertThat(roomy.response.getLongLE(16)).isEqualTo(12);
-        assertThat(small.response).isNotSameAs(smallRequest);
-        assertThat(smallRequest.refCnt()).isZero();
-        assertThat(small.response.getDoubleLE(16 + 8)).isEqualTo(3.0);
+        byte[] roomyBytes = frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(new float[12]));
+        byte[] smallBytes = frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, 2));
+        byte[] countBytes = frame(Kinds.TEXT, Kinds.OP_COUNT, 3, utf8("one two\nthree"));
+        Frame roomy = frameOf(roomyBytes);
+        Frame small = frameOf(smallBytes);
+        Frame count = frameOf(countBytes);
+        for (Frame f : new Frame[] {roomy, small, count}) {
+            p.process(f);
+        }
+        assertThat(roomy.answer).isEqualTo(Frame.Answer.STATS);
+        assertThat(count.answer).isEqualTo(Frame.Answer.COUNT);
+        assertThat(io.netty.buffer.ByteBufUtil.getBytes(roomy.source)).as("the worker wrote no answer bytes")
+                .isEqualTo(roomyBytes);
+        ByteBuf roomyAnswer = answerOf(roomy);
+        assertThat(roomyAnswer.readableBytes()).isEqualTo(64);
+        assertThat(roomyAnswer.getLongLE(16)).isEqualTo(12);
+        byte[] smallAnswer = copiedAnswerOf(small);
+        assertThat(smallAnswer).hasSize(64);
+        ByteBuf smallView = io.netty.buffer.Unpooled.wrappedBuffer(smallAnswer);
+        assertThat(FrameDescriptor.kind(smallView, 0)).isEqualTo(Kinds.FLOATS | FrameDescriptor.RESPONSE_BIT);
+        assertThat(FrameDescriptor.id(smallView, 0)).isEqualTo(2);
+        assertThat(smallView.getDoubleLE(16 + 8)).isEqualTo(3.0);
+        ByteBuf countView = io.netty.buffer.Unpooled.wrappedBuffer(copiedAnswerOf(count));
+        assertThat(countView.readableBytes()).isEqualTo(48);
+        assertThat(FrameDescriptor.kind(countView, 0)).isEqualTo(Kinds.TEXT | FrameDescriptor.RESPONSE_BIT);
+        assertThat(countView.getLongLE(16 + 16)).as("words").isEqualTo(3);
+        assertThat(countView.getLongLE(16 + 24)).as("lines: 0x0A bytes").isEqualTo(1);
+        roomyAnswer.release();
         finish(roomy);
         finish(small);
+        finish(count);
     }
 
     @Test
@@ -144,25 +209,27 @@ class FrameProcessorTest {
         }
         Frame split = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
         processor(Kernels.floats()).process(split); // threshold 1024: about 128 pieces
-        FrameAnswers.encode(split, PooledByteBufAllocator.DEFAULT);
+        ByteBuf splitAnswer = answerOf(split);
         Frame whole = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
         new FrameProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, POOL, Integer.MAX_VALUE)
                 .process(whole);
-        FrameAnswers.encode(whole, PooledByteBufAllocator.DEFAULT);
+        ByteBuf wholeAnswer = answerOf(whole);
         int at = FrameDescriptor.HEADER_LENGTH;
-        assertThat(split.response.getLongLE(at)).isEqualTo(n);
-        double sumSplit = split.response.getDoubleLE(at + 8);
-        double sumWhole = whole.response.getDoubleLE(at + 8);
+        assertThat(splitAnswer.getLongLE(at)).isEqualTo(n);
+        double sumSplit = splitAnswer.getDoubleLE(at + 8);
+        double sumWhole = wholeAnswer.getDoubleLE(at + 8);
         double absSum = 0;
         for (float v : x) {
             absSum += Math.abs(v);
         }
         assertThat(Math.abs(sumSplit - sumWhole)).isLessThanOrEqualTo(2e-9 * absSum);
-        double varSplit = split.response.getDoubleLE(at + 40);
-        double varWhole = whole.response.getDoubleLE(at + 40);
+        double varSplit = splitAnswer.getDoubleLE(at + 40);
+        double varWhole = wholeAnswer.getDoubleLE(at + 40);
         assertThat(Math.abs(varSplit - varWhole)).isLessThanOrEqualTo(2e-9 * varWhole + 1e-15 * 5e5 * 5e5);
-        assertThat(split.response.getDoubleLE(at + 16)).isEqualTo(whole.response.getDoubleLE(at + 16));
-        assertThat(split.response.getDoubleLE(at + 24)).isEqualTo(whole.response.getDoubleLE(at + 24));
+        assertThat(splitAnswer.getDoubleLE(at + 16)).isEqualTo(wholeAnswer.getDoubleLE(at + 16));
+        assertThat(splitAnswer.getDoubleLE(at + 24)).isEqualTo(wholeAnswer.getDoubleLE(at + 24));
+        splitAnswer.release();
+        wholeAnswer.release();
         finish(split);
         finish(whole);
     }

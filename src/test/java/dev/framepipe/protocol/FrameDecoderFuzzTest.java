@@ -22,7 +22,8 @@ import java.util.List;
 /**
  * Coverage-guided fuzzing of the frame decoder (Jazzer). Arbitrary bytes, cut into arbitrary
  * chunks, with the admission gate opening and closing at arbitrary points and the input
- * optionally ending early: the decoder must pass on exactly what a plain reference parse of
+ * optionally ending early, with frames handed on as slices and, separately, in place to a
+ * sink: the decoder must pass on exactly what a plain reference parse of
  * the whole byte string says (every complete frame, byte for byte, then the right failure, then
  * nothing), never throw, and release every buffer it was given or allocated.
  *
@@ -48,10 +49,22 @@ class FrameDecoderFuzzTest {
         byte[] stream = data.consumeRemainingAsBytes();
 
         List<Object> expected = reference(stream, maxLength, endInput);
+        for (boolean inPlace : new boolean[] {false, true}) {
+            decodeAndCheck(stream, maxLength, endInput, cuts, gateOpen, inPlace, expected);
+        }
+    }
 
+    /**
+     * One decoding of {@code stream}, frames handed on as slices or, with {@code inPlace}, to a
+     * {@link FrameDecoder.FrameSink} that retains each frame's buffer and reads the bytes only
+     * after all input is decoded: the decoder must neither overwrite nor free what it handed on.
+     */
+    private static void decodeAndCheck(byte[] stream, int maxLength, boolean endInput, int[] cuts, boolean[] gateOpen,
+                                       boolean inPlace, List<Object> expected) {
+        int chunks = cuts.length;
         TrackingAllocator alloc = new TrackingAllocator();
-        Gate gate = new Gate();
         List<Object> out = new ArrayList<>();
+        Gate gate = inPlace ? new Sink(out) : new Gate();
         FrameDecoder decoder = new FrameDecoder(maxLength, gate);
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setOption(ChannelOption.ALLOCATOR, alloc);
@@ -59,6 +72,7 @@ class FrameDecoderFuzzTest {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 if (msg instanceof ByteBuf frame) {
+                    assertThat(inPlace).as("a slice passed on to a sink's pipeline").isFalse();
                     out.add(ByteBufUtil.getBytes(frame));
                     frame.release(); // the frame's owner is done with it
                 } else {
@@ -89,8 +103,15 @@ class FrameDecoderFuzzTest {
         if (endInput) {
             ch.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
+        // Frames a sink kept are read only now, after every later read and join.
+        for (int i = 0; i < out.size(); i++) {
+            if (out.get(i) instanceof Kept k) {
+                out.set(i, ByteBufUtil.getBytes(k.buf(), k.index(), k.length()));
+                k.buf().release();
+            }
+        }
 
-        assertThat(out).as("items passed on").hasSize(expected.size());
+        assertThat(out).as("items passed on (in place: %s)", inPlace).hasSize(expected.size());
         for (int i = 0; i < expected.size(); i++) {
             Object want = expected.get(i);
             Object got = out.get(i);
@@ -145,12 +166,30 @@ class FrameDecoderFuzzTest {
         return out;
     }
 
-    private static final class Gate implements FrameDecoder.Gate {
+    private static class Gate implements FrameDecoder.Gate {
         boolean open = true;
 
         @Override
         public boolean admitting() {
             return open;
+        }
+    }
+
+    /** A frame a sink kept: its buffer (retained) and bounds. */
+    private record Kept(ByteBuf buf, int index, int length) {
+    }
+
+    /** Takes frames in place, as the service's connection handler does: retains and keeps them. */
+    private static final class Sink extends Gate implements FrameDecoder.FrameSink {
+        private final List<Object> out;
+
+        Sink(List<Object> out) {
+            this.out = out;
+        }
+
+        @Override
+        public void onFrame(ByteBuf buf, int index, int length) {
+            out.add(new Kept(buf.retain(), index, length));
         }
     }
 

@@ -155,4 +155,67 @@ class FrameDecoderTest {
         });
         ch.finishAndReleaseAll();
     }
+
+    /** Takes frames in place and keeps them (retained), as the service's connection handler does. */
+    private static final class KeepingSink implements FrameDecoder.FrameSink {
+        record Kept(ByteBuf buf, int index, int length) {
+            byte[] bytes() {
+                byte[] b = ByteBufUtil.getBytes(buf, index, length);
+                buf.release();
+                return b;
+            }
+        }
+
+        final List<Kept> kept = new ArrayList<>();
+        Runnable onEachFrame = () -> { };
+
+        @Override
+        public boolean admitting() {
+            return true;
+        }
+
+        @Override
+        public void onFrame(ByteBuf buf, int index, int length) {
+            kept.add(new Kept(buf.retain(), index, length));
+            onEachFrame.run();
+        }
+    }
+
+    @Test
+    void aSinkGetsEachFrameInTheBufferItArrivedInAndNothingIsPassedDownThePipeline() {
+        KeepingSink sink = new KeepingSink();
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1 << 20, sink));
+        byte[] a = frame(Kinds.PING, 0, 1, utf8("first"));
+        byte[] b = frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, 2));
+        ByteBuf in = Unpooled.directBuffer(a.length + b.length).writeBytes(a).writeBytes(b);
+        ch.writeInbound(in);
+        assertThat(drain(ch)).as("no slices down the pipeline").isEmpty();
+        assertThat(sink.kept).hasSize(2);
+        assertThat(sink.kept.get(0).buf()).as("the input itself, not a copy or a slice").isSameAs(in);
+        assertThat(sink.kept.get(0).index()).isZero();
+        assertThat(sink.kept.get(1).index()).isEqualTo(a.length);
+        assertThat(in.refCnt()).as("the decoder let go; the sink holds one reference per frame").isEqualTo(2);
+        assertThat(sink.kept.get(0).bytes()).isEqualTo(a);
+        assertThat(sink.kept.get(1).bytes()).isEqualTo(b);
+        assertThat(in.refCnt()).isZero();
+        assertThat(ch.finish()).isFalse();
+    }
+
+    @Test
+    void aSinkThatDeclinesFromInsideOnFrameGetsShuttingDownForTheRestAndNoFrameTwice() {
+        KeepingSink sink = new KeepingSink();
+        FrameDecoder decoder = new FrameDecoder(1 << 20, sink);
+        sink.onEachFrame = decoder::decline; // re-enters decode() while the first frame is handed on
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        byte[] first = frame(Kinds.PING, 0, 1, utf8("one"));
+        ch.writeInbound(Unpooled.wrappedBuffer(concat(first, frame(Kinds.PING, 0, 2, utf8("two")),
+                frame(Kinds.PING, 0, 3, utf8("three")))));
+        assertThat(sink.kept).hasSize(1);
+        assertThat(sink.kept.get(0).bytes()).isEqualTo(first);
+        assertThat(drain(ch)).singleElement().isInstanceOfSatisfying(DecodeFailure.class, f -> {
+            assertThat(f.code()).isEqualTo(ErrorCode.SHUTTING_DOWN);
+            assertThat(f.id()).isEqualTo(2);
+        });
+        ch.finishAndReleaseAll();
+    }
 }
