@@ -5,9 +5,9 @@
 # against framepipe and against the baseline, one after the other, to compare them side by side.
 #
 #   load-tests/cost-per-frame.sh PORT PID [framepipe load options...]
-#   e.g. load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.jar serve')" --mix stats:64
-#        load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.jar serve')" --rate 1200000
-#        load-tests/cost-per-frame.sh 7171 "$(pgrep -f 'framepipe.jar baseline')" --verify ids
+#   e.g. load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.*jar serve')" --mix stats:64
+#        load-tests/cost-per-frame.sh 7070 "$(pgrep -f 'framepipe.*jar serve')" --rate 1200000
+#        load-tests/cost-per-frame.sh 7171 "$(pgrep -f 'framepipe.*jar baseline')" --verify ids
 # (the baseline computes nothing, so check only ids, order, kinds and sizes against it)
 # Defaults, each used unless given: --mix stats:64 --connections 8 --depth 128 --duration 10s.
 # The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.

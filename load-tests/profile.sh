@@ -25,18 +25,21 @@ import json, sys, collections
 def name(f):
     return f["method"]["type"]["name"].split("/")[-1] + "." + f["method"]["name"]
 def io_group(top):
-    if "coalesce" in top: return "copying small answers into the batch buffer"
+    if "coalesce" in top or "FrameAnswers" in top:
+        return "writing answers into the batch buffer (values encoded, other answers copied)"
     if any(k in top for k in ("getUnsigned", "Buffer.checkIndex", "MemorySessionImpl", "getLongLE", "getIntLE")):
         return "reading frame headers through ByteBuf getters"
     if any(k in top for k in ("Recycler", "relaxedPoll", "Thread.threadState", "Thread.getState",
                               "VM.toThreadState", "deallocate", "PooledSlicedByteBuf", "handleRelease")):
-        return "Netty's per-frame slice (Recycler, release)"
+        return "Netty buffer bookkeeping (Recycler, reference counts, release)"
+    if "SpscRing" in top or "RingConsumer" in top:
+        return "request ring offers, completion ring polls"
     return "decoder, event loop, task queue, write-back loop"
 def worker_group(names):
     if any(k in names[0] for k in ("ForkJoinPool.deactivate", "awaitWork", "Unsafe.park")):
         return "going idle and being woken"
     if any(k in n for n in names for k in ("FrameProcessor", "FloatKernels", "TextKernels", "FrameAnswers")):
-        return "kernels and in-place answers"
+        return "kernels (and in-place transform answers)"
     return "ring drain, completion ring, pool bookkeeping"
 counts = collections.defaultdict(collections.Counter)
 for e in json.load(open(sys.argv[1]))["recording"]["events"]:
