@@ -65,10 +65,21 @@ rm -f "$BUILD_LOG"
 log "built $("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" | cut -c1-19)"
 
 # ---- run ---------------------------------------------------------------------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {   # a port nothing listens on, away from the defaults other runs use
-  local p i
-  for i in $(seq 1 50); do p=$(( 20000 + RANDOM % 20000 )); port_free "$p" && { echo "$p"; return; }; done
+# A port no socket uses in any state: not only nothing listening, but no outgoing connection or
+# TIME_WAIT entry either (those make bind fail too). Picked below the kernel's ephemeral range, from
+# which the earlier CI steps' client connections took their local ports.
+port_free() {
+  if command -v ss > /dev/null; then
+    [ -z "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+  else
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+pick_port() {   # away from the defaults other runs use, and below the ephemeral range
+  local p i low span
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  span=$(( low - 20000 )); [ "$span" -ge 1000 ] || span=20000
+  for i in $(seq 1 50); do p=$(( 20000 + RANDOM % span )); port_free "$p" && { echo "$p"; return; }; done
   fail "no free port found"
 }
 FRAME_PORT=$(pick_port); HTTP_PORT=$(pick_port)

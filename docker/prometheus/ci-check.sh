@@ -65,11 +65,18 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! c
   log "installed: $(prometheus --version 2>&1 | head -1)"
 fi
 
-free_port() {  # a loopback port nothing listens on (nothing answers a connect)
-  local p
+free_port() {  # a loopback port no socket uses (listening, connected or in TIME_WAIT), below the
+               # ephemeral range that client connections take their local ports from
+  local p low span
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  span=$(( low - 20000 )); [ "$span" -ge 1000 ] || span=20000
   for _ in $(seq 100); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    p=$(( 20000 + RANDOM % span ))
+    if command -v ss > /dev/null; then
+      [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return 0; }
+    elif ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"; return 0
+    fi
   done
   return 1
 }
