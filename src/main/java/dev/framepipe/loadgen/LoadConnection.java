@@ -2,23 +2,36 @@ package dev.framepipe.loadgen;
 
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
+import dev.framepipe.pipeline.MemoryViews;
+import dev.framepipe.protocol.DecodeFailure;
+import dev.framepipe.protocol.FrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Drives one connection from its own event loop (no cross-thread hand-off per request). Closed
  * loop: keeps {@code depth} requests in flight, sending the next as each answer arrives. Open
  * loop ({@code ratePerSecond > 0}): sends on a fixed schedule, at most {@code depth} in flight,
  * and measures each latency from the request's intended send time, so a stalled server is not
- * hidden by requests that were never sent (coordinated omission).
+ * hidden by requests that were never sent (coordinated omission). The schedule is driven by
+ * {@link #tick()}, which one pacer task per event loop calls for all its connections.
  *
  * <p>Every answer is checked for id, order and kind; every {@code verifyEvery}-th answer's
  * payload is checked against the value computed by the generator.
+ *
+ * <p>The generator shares the machine with the server it measures, so what it spends per frame
+ * is taken from the server: small requests are copied back to back into one buffer per flush
+ * (one Netty write instead of two per request), and answers are read in place from the buffer
+ * they arrived in ({@link FrameDecoder} with this handler as its sink, no slice per answer).
  */
-final class LoadConnection extends ChannelInboundHandlerAdapter {
+final class LoadConnection extends ChannelInboundHandlerAdapter implements FrameDecoder.FrameSink {
+
+    /** Requests with payloads up to this size are copied into {@link #batch}; larger ones are written as they are. */
+    static final int BATCH_MAX_PAYLOAD = 1024;
+    /** Size of a batch buffer; a flush that fills one starts another. */
+    static final int BATCH_BYTES = 16 * 1024;
 
     private final RequestTemplate[] schedule; // weighted round-robin of the mix
     private final LoadStats stats;
@@ -39,9 +52,10 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     private long answered;
     private int next; // next schedule position
     private boolean stopping;
+    /** When the open loop's schedule began (the first {@link #tick}); 0 before. */
     private long openLoopStart;
-    private ScheduledFuture<?> ticker;
-    private final Runnable tick = this::tick;
+    /** Small requests written since the last flush, not yet passed to the channel; null when none. */
+    private ByteBuf batch;
     volatile boolean drained;
 
     LoadConnection(RequestTemplate[] schedule, int offset, LoadStats stats, int depth, double ratePerSecond,
@@ -61,15 +75,12 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        if (ratePerNano > 0) {
-            openLoopStart = System.nanoTime();
-            ticker = ctx.executor().scheduleAtFixedRate(tick, 0, 200, TimeUnit.MICROSECONDS);
-        } else {
+        if (ratePerNano == 0) {
             for (int i = 0; i < depth; i++) {
                 send(System.nanoTime());
             }
-            ctx.flush();
-        }
+            flush();
+        } // open loop: the generator's pacer calls tick()
         ctx.fireChannelActive();
     }
 
@@ -77,20 +88,21 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
     void stop() {
         ctx.executor().execute(() -> {
             stopping = true;
-            if (ticker != null) {
-                ticker.cancel(false);
-            }
             if (inFlight == 0) {
                 drained = true;
             }
         });
     }
 
-    private void tick() {
-        if (stopping) {
+    /** Open loop: sends what the schedule says is due by now. The connection's event loop. */
+    void tick() {
+        if (stopping || ctx == null) {
             return;
         }
         long now = System.nanoTime();
+        if (openLoopStart == 0) {
+            openLoopStart = now;
+        }
         long due = (long) ((now - openLoopStart) * ratePerNano);
         boolean wrote = false;
         while (sent < due && inFlight < depth) {
@@ -100,7 +112,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
             wrote = true;
         }
         if (wrote) {
-            ctx.flush();
+            flush();
         }
     }
 
@@ -109,11 +121,33 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
         next = next + 1 == schedule.length ? 0 : next + 1;
         RequestTemplate template = schedule[t];
         long id = nextId++;
-        ByteBuf header = ctx.alloc().directBuffer(HEADER_LENGTH);
-        writeHeader(header, template.payload.readableBytes(), template.kind, template.op, id);
-        ctx.write(header, ctx.voidPromise());
-        if (template.payload.isReadable()) {
-            ctx.write(template.payload.retainedDuplicate(), ctx.voidPromise());
+        ByteBuf payload = template.payload;
+        int n = payload.readableBytes();
+        if (n <= BATCH_MAX_PAYLOAD) {
+            ByteBuf out = batch;
+            if (out != null && out.writableBytes() < HEADER_LENGTH + n) {
+                writeBatch();
+                out = null;
+            }
+            if (out == null) {
+                out = batch = ctx.alloc().directBuffer(BATCH_BYTES);
+            }
+            writeHeader(out, n, template.kind, template.op, id);
+            if (n > 0) {
+                // MemorySegment.copy: ByteBuf.writeBytes between direct buffers allocates NIO
+                // views when Netty runs without sun.misc.Unsafe (as on JDK 25).
+                int from = payload.readerIndex();
+                int at = out.writerIndex();
+                MemorySegment.copy(MemoryViews.segment(payload, from, n), MemoryViews.offset(payload, from),
+                        MemoryViews.segment(out, at, n), MemoryViews.offset(out, at), n);
+                out.writerIndex(at + n);
+            }
+        } else {
+            writeBatch(); // requests stay in order
+            ByteBuf header = ctx.alloc().directBuffer(HEADER_LENGTH);
+            writeHeader(header, n, template.kind, template.op, id);
+            ctx.write(header, ctx.voidPromise());
+            ctx.write(payload.retainedDuplicate(), ctx.voidPromise());
         }
         int slot = (head + inFlight) & (inFlightTemplate.length - 1);
         inFlightTemplate[slot] = t;
@@ -122,19 +156,45 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
         sent++;
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf frame = (ByteBuf) msg;
-        try {
-            onAnswer(frame);
-        } finally {
-            frame.release();
+    /** Passes the batch buffer, if any, to the channel (ownership passes to Netty). */
+    private void writeBatch() {
+        ByteBuf out = batch;
+        if (out != null) {
+            batch = null;
+            ctx.write(out, ctx.voidPromise());
         }
     }
 
-    private void onAnswer(ByteBuf frame) {
+    private void flush() {
+        writeBatch();
+        ctx.flush();
+    }
+
+    @Override
+    public boolean admitting() {
+        return true;
+    }
+
+    /** An answer, in place in the buffer it arrived in (lent for this call only). */
+    @Override
+    public void onFrame(ByteBuf buf, int index, int length) {
+        onAnswer(buf, index, length);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof DecodeFailure failure) {
+            // A header no answer can have (length, version): nothing after it can be trusted.
+            stats.mismatches.increment();
+            stats.problem("answer stream broken: " + failure.code().label() + ": " + failure.message());
+            ctx.close();
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void onAnswer(ByteBuf frame, int at, int frameLength) {
         long now = System.nanoTime();
-        int at = frame.readerIndex();
         if (inFlight == 0) {
             stats.mismatches.increment();
             stats.problem("answer with nothing in flight: id " + id(frame, at));
@@ -154,7 +214,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
             stats.problem("answer out of order: id " + id + ", expected " + expectedId);
         }
         expectedId = id + 1;
-        int payloadLength = frame.readableBytes() - HEADER_LENGTH;
+        int payloadLength = frameLength - HEADER_LENGTH;
         if (kind == ERROR_KIND) {
             if (measuring) {
                 stats.errors.increment();
@@ -177,7 +237,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
         if (measuring) {
             stats.frames.increment();
             stats.requestBytes.add(template.requestFrameBytes());
-            stats.responseBytes.add(frame.readableBytes());
+            stats.responseBytes.add(frameLength);
             stats.latency.recordValue(Math.max(0, now - inFlightStart[slot]));
         }
         if (stopping) {
@@ -191,7 +251,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        ctx.flush();
+        flush();
         ctx.fireChannelReadComplete();
     }
 
@@ -202,8 +262,9 @@ final class LoadConnection extends ChannelInboundHandlerAdapter {
             stats.mismatches.add(inFlight);
         }
         drained = true;
-        if (ticker != null) {
-            ticker.cancel(false);
+        if (batch != null) {
+            batch.release();
+            batch = null;
         }
         ctx.fireChannelInactive();
     }

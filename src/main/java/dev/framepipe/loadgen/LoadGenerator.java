@@ -3,10 +3,12 @@ package dev.framepipe.loadgen;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.protocol.ErrorCode;
+import dev.framepipe.protocol.FrameDecoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -15,10 +17,9 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.PrintStream;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -85,6 +86,7 @@ public final class LoadGenerator {
         }
         List<LoadConnection> drivers = new ArrayList<>();
         List<Channel> channels = new ArrayList<>();
+        List<ScheduledFuture<?>> pacers = new ArrayList<>();
         try {
             double perConnectionRate = o.rate() > 0 ? o.rate() / o.connections() : 0;
             for (int c = 0; c < o.connections(); c++) {
@@ -101,12 +103,15 @@ public final class LoadGenerator {
                                     // requests written before the handshake ends wait in the SslHandler
                                     ch.pipeline().addLast(ssl.newHandler(ch.alloc(), o.host(), o.port()));
                                 }
-                                ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(ByteOrder.LITTLE_ENDIAN,
-                                        maxFrame, LENGTH_OFFSET, LENGTH_FIELD_SIZE, 0, 0, true));
+                                // answers are read in place: the decoder hands each to the driver
+                                ch.pipeline().addLast(new FrameDecoder(maxFrame, driver));
                                 ch.pipeline().addLast(driver);
                             }
                         });
                 channels.add(b.connect(o.host(), o.port()).sync().channel());
+            }
+            if (o.rate() > 0) {
+                pacers.addAll(startPacers(drivers, channels));
             }
 
             long warmupEnd = System.nanoTime() + o.warmup().toNanos();
@@ -144,6 +149,9 @@ public final class LoadGenerator {
             long measuredNanos = System.nanoTime() - start;
             interval = stats.latency.getIntervalHistogram(interval);
             total.add(interval);
+            for (ScheduledFuture<?> p : pacers) {
+                p.cancel(false);
+            }
             for (LoadConnection d : drivers) {
                 d.stop();
             }
@@ -183,6 +191,31 @@ public final class LoadGenerator {
                 t.payload.release();
             }
         }
+    }
+
+    /** Open loop: how often each event loop sends what has come due on its connections. */
+    static final long PACER_PERIOD_MICROS = 200;
+
+    /**
+     * One pacer task per event loop, ticking all of that loop's connections in turn: one timer
+     * wake-up per period for the loop instead of one per connection (with 8 connections on one
+     * thread at a 200 us period, 5,000 wake-ups a second instead of 40,000, each a system call).
+     */
+    private static List<ScheduledFuture<?>> startPacers(List<LoadConnection> drivers, List<Channel> channels) {
+        Map<EventLoop, List<LoadConnection>> byLoop = new LinkedHashMap<>();
+        for (int i = 0; i < drivers.size(); i++) {
+            byLoop.computeIfAbsent(channels.get(i).eventLoop(), l -> new ArrayList<>()).add(drivers.get(i));
+        }
+        List<ScheduledFuture<?>> pacers = new ArrayList<>();
+        for (Map.Entry<EventLoop, List<LoadConnection>> e : byLoop.entrySet()) {
+            LoadConnection[] onLoop = e.getValue().toArray(LoadConnection[]::new);
+            pacers.add(e.getKey().scheduleAtFixedRate(() -> {
+                for (LoadConnection d : onLoop) {
+                    d.tick();
+                }
+            }, 0, PACER_PERIOD_MICROS, TimeUnit.MICROSECONDS));
+        }
+        return pacers;
     }
 
     static String mixString(List<MixEntry> mix) {

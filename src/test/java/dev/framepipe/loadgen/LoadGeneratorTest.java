@@ -6,7 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.framepipe.config.FramepipeConfig.Transport;
 import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.TestServers;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.testing.Frames;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -73,6 +79,44 @@ class LoadGeneratorTest {
         LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         assertThat(r.mismatches()).isZero();
         assertThat(r.framesPerSecond()).isBetween(1_500.0, 2_500.0);
+    }
+
+    @Test
+    void anOpenLoopWithConnectionsOnTwoThreadsHoldsTheRateWithOnePacerPerThread() throws Exception {
+        LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 5, 64,
+                MixEntry.parseAll("stats:64,ping:3000"), Duration.ofSeconds(2), 0, Duration.ofMillis(300), 500, 1,
+                true, 2, Duration.ofSeconds(10));
+        LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+        // A pacer that did not tick would lose 2/5 or 3/5 of the rate. (The rate is low because the
+        // test JVM runs Netty's PARANOID leak detector, which records every buffer access.)
+        assertThat(r.framesPerSecond()).isBetween(400.0, 600.0);
+    }
+
+    @Test
+    void anAnswerStreamWithABrokenHeaderIsReportedAndNotReadFurther() throws Exception {
+        // A server that answers the first request with a frame of protocol version 2.
+        try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread answerer = Thread.ofVirtual().start(() -> {
+                try (Socket s = fake.accept()) {
+                    s.getInputStream().readNBytes(16);
+                    byte[] bad = Frames.header(12, 2, Kinds.PING | 0x80, 0, 1);
+                    s.getOutputStream().write(bad);
+                    s.getOutputStream().flush();
+                    s.getInputStream().read(); // until the generator closes
+                } catch (IOException ignored) {
+                    // the generator closed first
+                }
+            });
+            LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", fake.getLocalPort(), 1, 1,
+                    MixEntry.parseAll("ping:0"), Duration.ofMillis(500), 0, Duration.ZERO, 0, 1, true, 1,
+                    Duration.ofSeconds(1));
+            LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertThat(r.mismatches()).isPositive();
+            assertThat(r.problems()).anySatisfy(p -> assertThat(p).contains("answer stream broken").contains("version 2"));
+            assertThat(r.frames()).isZero();
+            answerer.join(5_000);
+        }
     }
 
     @Test
