@@ -105,7 +105,7 @@ public class RecordingBench {
         if (p != null) {
             counters.transform(p);
         }
-        counters.completed(t, null, start);
+        counters.completed(t, null, System.nanoTime() - start);
         counters.bytesOut(64);
         return k;
     }

@@ -72,16 +72,15 @@ public final class PipelineCounters {
     }
 
     /**
-     * A response handed to the socket; reads the clock for its duration.
+     * A response handed to the socket.
      *
      * @param error the error answered, or null for a result
-     * @param startNanos {@link System#nanoTime()} when the frame was decoded
+     * @param durationNanos from the frame's decoding to its write-back batch
      */
-    public void completed(OpType type, ErrorCode error, long startNanos) {
+    public void completed(OpType type, ErrorCode error, long durationNanos) {
         if (!RECORDING) {
             return;
         }
-        long durationNanos = System.nanoTime() - startNanos;
         int t = type.ordinal();
         if (error == null) {
             add(plain, COMPLETED_OK + t, 1);

@@ -191,6 +191,7 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
         WRITE_BACK_SCHEDULED.setVolatile(this, 0);
         VarHandle.fullFence(); // the clear is visible before we look at the ring
         Frame frame;
+        long now = System.nanoTime();
         while ((frame = completions.poll()) != null) {
             inFlight--;
             FrameOwner owner = frame.owner;
@@ -198,7 +199,7 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
                 owner.inBatch = true;
                 batchOwners.add(owner);
             }
-            owner.complete(frame);
+            owner.complete(frame, now);
         }
         for (int i = 0, n = batchOwners.size(); i < n; i++) {
             FrameOwner owner = batchOwners.get(i);

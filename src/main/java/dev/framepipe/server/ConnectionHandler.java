@@ -292,14 +292,14 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
     /** The pipeline's view of this connection: takes answers on the I/O thread. */
     private final class Owner extends FrameOwner {
         @Override
-        protected void complete(Frame frame) {
+        protected void complete(Frame frame, long nowNanos) {
             inFlight--;
             if (frame.path != null) {
                 counters.transform(frame.path);
             }
             if (state != State.CLOSED) {
                 FrameAnswers.prepare(frame, ctx.alloc());
-                counters.completed(frame.type, frame.error, frame.startNanos);
+                counters.completed(frame.type, frame.error, nowNanos - frame.startNanos);
                 int size = FrameAnswers.size(frame);
                 counters.bytesOut(size);
                 if (size <= COALESCE_MAX_BYTES) {

@@ -30,7 +30,7 @@ class FrameProcessorTest {
 
     private static final FrameOwner NOBODY = new FrameOwner() {
         @Override
-        protected void complete(Frame frame) {
+        protected void complete(Frame frame, long nowNanos) {
         }
 
         @Override

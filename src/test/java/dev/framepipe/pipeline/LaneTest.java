@@ -30,7 +30,7 @@ class LaneTest {
     private final CountDownLatch answered = new CountDownLatch(1);
     private final FrameOwner owner = new FrameOwner() {
         @Override
-        protected void complete(Frame frame) {
+        protected void complete(Frame frame, long nowNanos) {
             assertThat(frame.answer).isEqualTo(Frame.Answer.STATS);
             frame.releaseBuffers();
             frame.recycle();
