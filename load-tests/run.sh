@@ -6,6 +6,8 @@
 #
 #   load-tests/run.sh [scenario-name-prefix ...]     e.g. load-tests/run.sh 01 03
 #   DURATION=20s WARMUP=5s load-tests/run.sh          measured time and warm-up per run
+#   ROUNDS=3 load-tests/run.sh                        each scenario baseline, framepipe, baseline, framepipe...;
+#                                                     the report gives medians and the per-round ratios
 #   IO_THREADS=2 load-tests/run.sh                    I/O threads of both servers (default: the service's)
 #   FRAMEPIPE_WORKER_PARALLELISM=1 load-tests/run.sh  any service setting, as its environment variable
 #                                                     (recorded in the report)
@@ -14,6 +16,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FP="$ROOT/bin/framepipe"
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
+ROUNDS=${ROUNDS:-1}
 FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
 IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
@@ -59,7 +62,7 @@ load_framepipe() {  # json-file extra-args...
   echo
   echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), client and servers sharing them."
   overrides=$(env | grep '^FRAMEPIPE_' | sort | tr '\n' ' ' || true)
-  echo "Command: \`${overrides}load-tests/run.sh $*\` (DURATION=$DURATION WARMUP=$WARMUP, servers with $IO_THREADS I/O threads)."
+  echo "Command: \`${overrides}load-tests/run.sh $*\` (DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS, servers with $IO_THREADS I/O threads)."
   echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo
   echo "| scenario | baseline | framepipe | ratio | target | framepipe p50 / p99 / p99.9 (us) | heap B/frame | GC pauses | verdict |"
@@ -75,39 +78,53 @@ for conf in "$ROOT"/load-tests/scenarios/*.conf; do
   echo "== $id: $NAME"
   extra=()
   if [ "$COMPARE" = latency ]; then
-    max=$(python3 -c "import json;print(json.load(open('$TMP/$RATE_OF-framepipe.json'))['frames_per_second'])")
+    max=$(python3 -c "import json,glob,statistics;print(statistics.median(json.load(open(f))['frames_per_second'] for f in glob.glob('$TMP/$RATE_OF-framepipe-r*.json')))")
     rate=$(python3 -c "print(round($max * $RATE_FRACTION))")
     extra=(--rate "$rate")
   fi
   # The baseline first; for latency scenarios at the same open-loop rate (what the machine adds).
-  load "$BASE_PORT" "$TMP/$id-baseline.json" --verify ids "${extra[@]}"
-  load_framepipe "$TMP/$id-framepipe.json" "${extra[@]}"
-  python3 - "$id" "$TMP" "$COMPARE" "${TARGET:-}" "${P99_TARGET_US:-}" "$h1" "$f1" "$g1" "$h2" "$f2" "$g2" >> "$REPORT" <<'PY'
-import json, sys
-sid, tmp, compare, target, p99t, h1, f1, g1, h2, f2, g2 = sys.argv[1:]
-fp = json.load(open(f"{tmp}/{sid}-framepipe.json"))
-heap = (float(h2) - float(h1)) / max(1.0, float(f2) - float(f1))
-gcs = int(float(g2) - float(g1))
-lat = f"{fp['p50_us']:.0f} / {fp['p99_us']:.0f} / {fp['p999_us']:.0f}"
-ok = fp["mismatches"] == 0 and fp["errors"] == 0
+  # With ROUNDS > 1 the two alternate, so that both sample the same stretches of a noisy machine.
+  rm -f "$TMP/$id"-*-r*.json
+  heap=0 done_frames=0 gcs=0
+  for r in $(seq "$ROUNDS"); do
+    load "$BASE_PORT" "$TMP/$id-baseline-r$r.json" --verify ids "${extra[@]}"
+    load_framepipe "$TMP/$id-framepipe-r$r.json" "${extra[@]}"
+    heap=$((heap + h2 - h1)); done_frames=$((done_frames + f2 - f1)); gcs=$((gcs + g2 - g1))
+  done
+  python3 - "$id" "$TMP" "$COMPARE" "${TARGET:-}" "${P99_TARGET_US:-}" "$heap" "$done_frames" "$gcs" "$ROUNDS" >> "$REPORT" <<'PY'
+import json, statistics, sys
+sid, tmp, compare, target, p99t, heap, frames, gcs, rounds = sys.argv[1:]
+rounds = int(rounds)
+fps = [json.load(open(f"{tmp}/{sid}-framepipe-r{r}.json")) for r in range(1, rounds + 1)]
+bases = [json.load(open(f"{tmp}/{sid}-baseline-r{r}.json")) for r in range(1, rounds + 1)]
+med = statistics.median
+heap = float(heap) / max(1.0, float(frames))
+gcs = int(gcs)
+lat = " / ".join(f"{med(fp[k] for fp in fps):.0f}" for k in ("p50_us", "p99_us", "p999_us"))
+ok = all(fp["mismatches"] == 0 and fp["errors"] == 0 for fp in fps)
 if compare == "latency":
-    base = json.load(open(f"{tmp}/{sid}-baseline.json"))
-    verdict = "PASS" if ok and fp["p99_us"] <= float(p99t) else "MISS"
-    bl = f"p50 / p99 {base['p50_us']:.0f} / {base['p99_us']:.0f} us"
-    print(f"| {sid} (open loop {fp['rate_per_second']:,.0f}/s) | {bl} | {fp['frames_per_second']:,.0f} frames/s | - | p99 <= {float(p99t):.0f} us | {lat} | {heap:.1f} | {gcs} | {verdict} |")
+    p99 = med(fp["p99_us"] for fp in fps)
+    verdict = "PASS" if ok and p99 <= float(p99t) else "MISS"
+    bl = f"p50 / p99 {med(b['p50_us'] for b in bases):.0f} / {med(b['p99_us'] for b in bases):.0f} us"
+    rate = med(fp["rate_per_second"] for fp in fps)
+    each = ", ".join(f"{fp['p99_us']:.0f}" for fp in fps)
+    note = f" (p99 per round: {each})" if rounds > 1 else ""
+    print(f"| {sid} (open loop {rate:,.0f}/s) | {bl} | {med(fp['frames_per_second'] for fp in fps):,.0f} frames/s | - | p99 <= {float(p99t):.0f} us | {lat}{note} | {heap:.1f} | {gcs} | {verdict} |")
 else:
-    base = json.load(open(f"{tmp}/{sid}-baseline.json"))
-    ok = ok and base["mismatches"] == 0
+    ok = ok and all(b["mismatches"] == 0 for b in bases)
     if compare == "bytes":
-        b, f = base["request_mb_per_second"] + base["response_mb_per_second"], fp["request_mb_per_second"] + fp["response_mb_per_second"]
-        bs, fs = f"{b:,.0f} MB/s", f"{f:,.0f} MB/s"
+        value = lambda j: j["request_mb_per_second"] + j["response_mb_per_second"]
+        unit = "MB/s"
     else:
-        b, f = base["frames_per_second"], fp["frames_per_second"]
-        bs, fs = f"{b:,.0f} frames/s", f"{f:,.0f} frames/s"
-    ratio = f / b if b else 0
+        value = lambda j: j["frames_per_second"]
+        unit = "frames/s"
+    ratios = [value(f) / value(b) if value(b) else 0 for f, b in zip(fps, bases)]
+    ratio = med(ratios)  # each round's pair ran back to back: their ratio, then the median
     verdict = ("PASS" if ok and ratio >= float(target) else "MISS") if target else ("ok" if ok else "ERRORS")
     tgt = f">= {float(target)*100:.0f} %" if target else "-"
-    print(f"| {sid} | {bs} | {fs} | {ratio*100:.0f} % | {tgt} | {lat} | {heap:.1f} | {gcs} | {verdict} |")
+    each = ", ".join(f"{x*100:.0f}" for x in ratios)
+    shown = f"{ratio*100:.0f} %" + (f" (rounds: {each})" if rounds > 1 else "")
+    print(f"| {sid} | {med(value(b) for b in bases):,.0f} {unit} | {med(value(f) for f in fps):,.0f} {unit} | {shown} | {tgt} | {lat} | {heap:.1f} | {gcs} | {verdict} |")
 PY
   tail -1 "$REPORT"
 done
@@ -117,7 +134,9 @@ done
   echo "Heap B/frame: rate of \`pipeline_heap_allocated_bytes_total\` (I/O and worker threads) over"
   echo "\`pipeline_frames_completed_total\` from the end of the warm-up to the end of the framepipe run;"
   echo "GC pauses: change of \`jvm_gc_pause_seconds_count\` over the same window. For the latency"
-  echo "scenario the baseline column is the baseline at the same open-loop rate."
+  echo "scenario the baseline column is the baseline at the same open-loop rate. With ROUNDS > 1,"
+  echo "every figure is the median over the rounds, and the ratio is the median of the rounds' ratios"
+  echo "(baseline and framepipe ran back to back in each round); heap and GC cover all rounds."
   echo "Per-run logs and JSON: \`load-tests/results/tmp/\`."
 } >> "$REPORT"
 echo "report: $REPORT"
