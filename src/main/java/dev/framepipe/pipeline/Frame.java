@@ -68,8 +68,9 @@ public final class Frame {
     public TransformPath path;
 
     /**
-     * The form of a frame's answer. Values ({@link #STATS}, {@link #COUNT}, {@link #ERROR}) are
-     * encoded by the I/O thread straight into its output buffer ({@link FrameAnswers}).
+     * The form of a frame's answer. Values ({@link #STATS}, {@link #COUNT}) are encoded by the
+     * I/O thread straight into its output buffer, errors into a small buffer of their own
+     * ({@link FrameAnswers}).
      */
     public enum Answer {
         /** Not processed yet. */
@@ -111,11 +112,6 @@ public final class Frame {
         f.type = type;
         f.startNanos = startNanos;
         return f;
-    }
-
-    /** Whether the frame has a request (false for a header-level failure). */
-    public boolean hasRequest() {
-        return memory != null;
     }
 
     /** Makes the answer the request's own bytes from {@code offset}, {@code size} bytes. Worker. */
