@@ -77,7 +77,7 @@ public final class BaselineServer implements AutoCloseable {
             int fixed = kind == Kinds.FLOATS && op == Kinds.OP_STATS ? STATS_RESPONSE_LENGTH
                     : kind == Kinds.TEXT && op == Kinds.OP_COUNT ? COUNT_RESPONSE_LENGTH : -1;
             if (fixed >= 0) {
-                // Like the service: over the request's own memory when it has room.
+                // Over the request's own memory when it has room (no allocation, as in the service).
                 ByteBuf answer;
                 int start;
                 if (frame.readableBytes() >= HEADER_LENGTH + fixed) {
