@@ -8,7 +8,6 @@ import dev.framepipe.protocol.FrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import java.lang.foreign.MemorySegment;
 
 /**
  * Drives one connection from its own event loop (no cross-thread hand-off per request). Closed
@@ -134,11 +133,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
             }
             writeHeader(out, n, template.kind, template.op, id);
             if (n > 0) {
-                // MemorySegment.copy: ByteBuf.writeBytes between direct buffers allocates NIO
-                // views when Netty runs without sun.misc.Unsafe (as on JDK 25).
-                int from = payload.readerIndex();
                 int at = out.writerIndex();
-                MemorySegment.copy(MemoryViews.segment(payload, from, n), MemoryViews.offset(payload, from),
+                MemoryViews.copy(payload, payload.readerIndex(),
                         MemoryViews.segment(out, at, n), MemoryViews.offset(out, at), n);
                 out.writerIndex(at + n);
             }

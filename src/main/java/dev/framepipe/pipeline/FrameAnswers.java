@@ -56,12 +56,7 @@ public final class FrameAnswers {
     public static void copyTo(Frame f, MemorySegment seg, long off) {
         switch (f.answer) {
             case REQUEST -> MemorySegment.copy(f.memory, f.address + f.answerOffset, seg, off, f.answerLength);
-            case BUFFER -> {
-                ByteBuf r = f.response;
-                int from = r.readerIndex();
-                int n = r.readableBytes();
-                MemorySegment.copy(MemoryViews.segment(r, from, n), MemoryViews.offset(r, from), seg, off, n);
-            }
+            case BUFFER -> MemoryViews.copy(f.response, f.response.readerIndex(), seg, off, f.response.readableBytes());
             case STATS -> writeValues(f, seg, off, STATS_RESPONSE_LENGTH);
             case COUNT -> writeValues(f, seg, off, COUNT_RESPONSE_LENGTH);
             case NONE, ERROR -> throw new IllegalStateException("answer not prepared: " + f.answer);

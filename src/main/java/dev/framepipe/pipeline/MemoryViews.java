@@ -28,6 +28,15 @@ public final class MemoryViews {
         return MemorySegment.ofBuffer(buf.nioBuffer(index, length));
     }
 
+    /**
+     * Copies {@code length} bytes from {@code index} of {@code src} to {@code dstOffset} of
+     * {@code dst}. Not {@code ByteBuf.writeBytes}: between direct buffers that goes through NIO
+     * views when Netty runs without sun.misc.Unsafe (as on JDK 25), two to three objects per copy.
+     */
+    public static void copy(ByteBuf src, int index, MemorySegment dst, long dstOffset, int length) {
+        MemorySegment.copy(segment(src, index, length), offset(src, index), dst, dstOffset, length);
+    }
+
     /** The offset in {@link #segment} of byte {@code index} of {@code buf}. */
     public static long offset(ByteBuf buf, int index) {
         if (buf.hasMemoryAddress()) {

@@ -199,8 +199,6 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             if (readable < HEADER_LENGTH) {
                 break;
             }
-            int op = op(buf, start);
-            long id = id(buf, start);
             ErrorCode failure = null;
             String message = null;
             if (mode == Mode.DECLINING) {
@@ -215,7 +213,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             }
             if (failure != null) {
                 if (gate.admitting()) {
-                    fail(failure, op, id, message);
+                    // op and id are read only here: a frame that is passed on has them read by
+                    // its receiver, so the hot path reads each header field once
+                    fail(failure, op(buf, start), id(buf, start), message);
                 }
                 break;
             }
