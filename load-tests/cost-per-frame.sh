@@ -11,9 +11,10 @@
 # (the baseline computes nothing, so check only ids, order, kinds and sizes against it)
 # Defaults, each used unless given: --mix stats:64 --connections 8 --depth 128 --duration 10s.
 # The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.
-# PER_THREAD=1 also prints each busy server thread's user/system CPU and switches per second.
+# PER_THREAD=1 also prints each busy server thread's user/system CPU, switches per second and
+# time spent runnable but waiting for a CPU (run-queue wait, /proc/<pid>/task/*/schedstat).
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,14p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
 PORT=$1 PID=$2; shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WARMUP_S=${WARMUP_S:-4}
@@ -38,10 +39,10 @@ snapshot() {  # syscw voluntary involuntary cpu-ticks
 "$ROOT/bin/framepipe" load --port "$PORT" --warmup "${WARMUP_S}s" --json "$OUT/load.json" "${args[@]}" \
   > "$OUT/load.log" 2>&1 &
 load_pid=$!
-threads() {  # per thread: name utime stime voluntary involuntary
+threads() {  # per thread: name utime stime voluntary involuntary run-queue-wait-ns
   local t
   for t in /proc/"$PID"/task/*; do
-    echo "$(tr ' ' '_' < "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v, n}' "$t/status")"
+    echo "$(tr ' ' '_' < "$t/comm") $(awk '{print $14, $15}' "$t/stat") $(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v, n}' "$t/status") $(awk '{print $2}' "$t/schedstat" 2>/dev/null || echo 0)"
   done 2>/dev/null
 }
 sleep "$WARMUP_S"
@@ -66,7 +67,7 @@ if [ "${PER_THREAD:-0}" = 1 ]; then
   python3 - "$OUT/threads.before" "$OUT/threads.after" "$OUT/load.json" "$(getconf CLK_TCK)" <<'PY'
 import json, sys, collections
 def read(f):
-    rows = collections.defaultdict(lambda: [0, 0, 0, 0])
+    rows = collections.defaultdict(lambda: [0, 0, 0, 0, 0])
     for line in open(f):
         name, *v = line.split()
         for i, x in enumerate(map(int, v)):
@@ -75,9 +76,10 @@ def read(f):
 a, b = read(sys.argv[1]), read(sys.argv[2])
 secs, ticks = json.load(open(sys.argv[3]))["seconds"], int(sys.argv[4])
 for name in sorted(b):
-    d = [y - x for x, y in zip(a.get(name, [0, 0, 0, 0]), b[name])]
+    d = [y - x for x, y in zip(a.get(name, [0, 0, 0, 0, 0]), b[name])]
     if d[0] + d[1] > 0 or d[2] > 10 * secs:
         print(f"  {name:<24} user {d[0] / ticks / secs:.2f}  system {d[1] / ticks / secs:.2f} cores"
-              f"  {d[2] / secs:,.0f} voluntary + {d[3] / secs:,.0f} involuntary switches/s")
+              f"  {d[2] / secs:,.0f} voluntary + {d[3] / secs:,.0f} involuntary switches/s"
+              f"  waiting to run {d[4] / 1e9 / secs:.2f} s/s")
 PY
 fi

@@ -4,8 +4,9 @@
 # samples (top of stack) in the groups docs/performance.md uses. Run load against it meanwhile.
 #
 #   load-tests/profile.sh PID [SECONDS]        e.g. with `framepipe load --mix stats:64` running
+#   BY_METHOD=1 load-tests/profile.sh PID      also the I/O threads' ten most sampled top frames
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,6p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,7p' "$0"; exit 2; }
 PID=$1 SECS=${2:-8}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 OUT=$(mktemp -d)
@@ -20,7 +21,7 @@ XML
   duration="${SECS}s" filename="$OUT/profile.jfr" > /dev/null
 sleep $((SECS + 2))
 "$JAVA_HOME/bin/jfr" print --json --events jdk.ExecutionSample "$OUT/profile.jfr" > "$OUT/profile.json"
-python3 - "$OUT/profile.json" <<'PY'
+python3 - "$OUT/profile.json" "${BY_METHOD:-0}" <<'PY'
 import json, sys, collections
 def name(f):
     return f["method"]["type"]["name"].split("/")[-1] + "." + f["method"]["name"]
@@ -42,6 +43,7 @@ def worker_group(names):
         return "kernels (and in-place transform answers)"
     return "ring drain, completion ring, pool bookkeeping"
 counts = collections.defaultdict(collections.Counter)
+methods = collections.Counter()
 for e in json.load(open(sys.argv[1]))["recording"]["events"]:
     thread = e["values"]["sampledThread"]["javaName"] or ""
     frames = e["values"]["stackTrace"]["frames"] if e["values"]["stackTrace"] else []
@@ -50,11 +52,17 @@ for e in json.load(open(sys.argv[1]))["recording"]["events"]:
     names = [name(f) for f in frames]
     if "-io-" in thread:
         counts["I/O threads"][io_group(names[0])] += 1
+        methods[names[0]] += 1
     elif "worker" in thread:
         counts["workers"][worker_group(names)] += 1
 for group, c in counts.items():
     total = sum(c.values())
     print(f"{group}: {total} samples")
     for k, v in c.most_common():
+        print(f"  {100 * v / total:5.1f} %  {k}")
+if sys.argv[2] == "1" and methods:
+    total = sum(methods.values())
+    print("I/O threads, top frames:")
+    for k, v in methods.most_common(10):
         print(f"  {100 * v / total:5.1f} %  {k}")
 PY

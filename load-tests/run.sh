@@ -17,6 +17,7 @@ FP="$ROOT/bin/framepipe"
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 ROUNDS=${ROUNDS:-1}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: ROUNDS must be a positive whole number, not '$ROUNDS'" >&2; exit 2; }
 FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
 IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
