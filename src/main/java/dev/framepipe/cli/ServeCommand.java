@@ -33,7 +33,9 @@ final class ServeCommand {
         spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help.").build());
         for (Setting s : Setting.values()) {
             spec.addOption(OptionSpec.builder("--" + s.key()).paramLabel("VALUE").type(String.class)
-                    .description(s.description() + " (default " + s.defaultValue() + ", env " + s.envName() + ")")
+                    // picocli formats descriptions with String.format: a literal % must be doubled
+                    .description((s.description() + " (default " + s.defaultValue() + ", env " + s.envName() + ")")
+                            .replace("%", "%%"))
                     .build());
         }
         CommandLine cl = new CommandLine(spec);

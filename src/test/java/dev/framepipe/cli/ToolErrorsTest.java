@@ -52,6 +52,25 @@ class ToolErrorsTest {
     }
 
     @Test
+    void serveHelpPrintsEverySettingWithoutPicocliFormatWarnings() {
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        String err;
+        try {
+            err = stderrOf(() -> ServeCommand.run(new String[] {"--help"}), 0);
+        } finally {
+            System.setOut(oldOut);
+        }
+        String help = out.toString(StandardCharsets.UTF_8);
+        assertThat(err).doesNotContain("picocli WARN");
+        assertThat(help).doesNotContain("picocli WARN").contains("--max-connection-age").contains("+-10%");
+        for (dev.framepipe.config.Setting s : dev.framepipe.config.Setting.values()) {
+            assertThat(help).contains("--" + s.key());
+        }
+    }
+
+    @Test
     void anUnreadableDurationIsAUsageError() {
         assertThat(runCapturingStderr("--duration", "soon", "--port", "1"))
                 .contains("bad option").contains("soon").doesNotContain("\tat ");
