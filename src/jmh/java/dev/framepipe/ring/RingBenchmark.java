@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -413,9 +414,15 @@ public class RingBenchmark {
 
     // ---- RingConsumer: mailbox drain on a ForkJoinPool ----------------------------------------
 
-    /** A 1-worker pool draining into a Blackhole; the benchmark thread is the event loop. */
+    /**
+     * A 1-worker pool draining into a Blackhole; the benchmark thread is the event loop.
+     * {@code idleParkNanos}: 0 returns the pool thread after each burst, 50 ms is what the
+     * pipeline's lanes use (the drain parks in place between bursts).
+     */
     @State(Scope.Thread)
     public static class Mailbox {
+        @Param({"0", "50000000"})
+        long idleParkNanos;
         ForkJoinPool pool;
         RingConsumer<Integer> consumer;
 
@@ -431,7 +438,7 @@ public class RingBenchmark {
                 @Override
                 public void onBatchEnd() {
                 }
-            }, 64);
+            }, 64, idleParkNanos);
         }
 
         @TearDown(Level.Trial)
@@ -451,10 +458,13 @@ public class RingBenchmark {
 
     /**
      * The pong side is a RingConsumer whose handler answers on a second ring: each round trip
-     * wakes the drain up from idle (submission, worker unpark, drain, unschedule).
+     * wakes the drain up from idle (idleParkNanos 0: submission, worker unpark, drain,
+     * unschedule; 50 ms: unpark of the parked drain, drain, park).
      */
     @State(Scope.Thread)
     public static class MailboxPingPong {
+        @Param({"0", "50000000"})
+        long idleParkNanos;
         ForkJoinPool pool;
         RingConsumer<Integer> there;
         SpscRing<Integer> back;
@@ -472,7 +482,7 @@ public class RingBenchmark {
                 @Override
                 public void onBatchEnd() {
                 }
-            }, 64);
+            }, 64, idleParkNanos);
         }
 
         @TearDown(Level.Trial)

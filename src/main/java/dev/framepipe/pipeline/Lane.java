@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The path of frames between one I/O thread and the workers: a request ring (the I/O thread
@@ -52,6 +53,14 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
      * big costs far more than a wake-up to process anyway.
      */
     static final int WAKE_AT_ONCE_BYTES = 64 * 1024;
+    /**
+     * How long the drain, on an empty request ring, keeps its pool thread parked for the next
+     * frames before giving it back: longer than the gap between event-loop rounds under load
+     * (and than the I/O thread's waits for a CPU, which a 1 ms park did not outlast), so a busy
+     * lane's wake-up is one unpark, without the pool's spinning and re-submission (measured:
+     * see docs/performance.md, the parked drain).
+     */
+    static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** Per-frame counters, written by this lane's I/O thread only. */
     private final PipelineCounters counters = new PipelineCounters();
     /** Frames of this lane, taken and given back on its I/O thread. */
@@ -73,13 +82,35 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
     @SuppressWarnings("unused")
     private volatile int writeBackScheduled;
 
+    /**
+     * How long a lane's drain parks between bursts on a pool of {@code workers} threads shared
+     * by {@code lanes} lanes: {@link #IDLE_PARK_NANOS} when every lane's drain can hold a pool
+     * thread and at least one is left for other work (large frames' forked halves, a drain being
+     * submitted), else 0. The pool does not know a parked drain is idle, so with fewer spare
+     * threads one lane's parked drain could keep another lane's drain waiting in the queue.
+     */
+    public static long idleParkNanos(int workers, int lanes) {
+        return workers > lanes ? IDLE_PARK_NANOS : 0;
+    }
+
+    /** A lane whose drain parks between bursts ({@link #IDLE_PARK_NANOS}). */
     public Lane(int index, EventLoop loop, ForkJoinPool pool, FrameProcessor processor, int capacity) {
+        this(index, loop, pool, processor, capacity, IDLE_PARK_NANOS);
+    }
+
+    /**
+     * @param idleParkNanos how long the drain keeps its pool thread parked on an empty request
+     *        ring ({@link #idleParkNanos(int, int)}); 0: it gives the thread back at once
+     */
+    public Lane(int index, EventLoop loop, ForkJoinPool pool, FrameProcessor processor, int capacity,
+                long idleParkNanos) {
         this.index = index;
         this.loop = loop;
         this.processor = processor;
         this.capacity = capacity;
         this.resumeThreshold = Math.max(1, capacity / 4);
-        this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, this, Math.min(capacity, 256));
+        this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, this, Math.min(capacity, 256),
+                idleParkNanos);
         this.completions = new SpscRing<>(capacity);
         this.frames = new FramePool(2 * capacity);
     }
@@ -103,6 +134,11 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** How long the drain parks between bursts; 0 if it does not. */
+    public long idleParkNanos() {
+        return requests.idleParkNanos();
     }
 
     /** Frames waiting in the request ring (approximate; any thread). */

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -22,9 +23,26 @@ import java.util.function.Consumer;
  *   <li>{@link BatchHandler#onBatchEnd} follows each batch of 1 to {@code batchLimit} elements.</li>
  *   <li>While a drain is scheduled or running, offers make no pool submission (one per burst).
  *       A wake-up allocates nothing: the drain task is one reusable {@link ForkJoinTask}.</li>
- *   <li>Nobody spins or blocks: with no elements no thread runs. A drain never waits for the
- *       producer, so the handler may fork/join on the same pool.</li>
+ *   <li>Nobody spins. With {@code idleParkNanos} 0 a drain that finds the ring empty returns its
+ *       pool thread at once. With {@code idleParkNanos > 0} it first parks that thread (no CPU)
+ *       for up to that long, and an offer unparks it (see "Parking" below). Either way, with no
+ *       elements no thread runs once the park has timed out.</li>
+ *   <li>The handler may fork/join on the same pool: a drain never waits for the producer while
+ *       the handler runs.</li>
  * </ul>
+ *
+ * <h2>Parking</h2>
+ * Returning the pool thread after each burst is not free: a {@code ForkJoinPool} worker that runs
+ * out of tasks scans the queues and spins ({@code Thread.onSpinWait}, up to 256 times, JDK 25's
+ * {@code ForkJoinPool.deactivate}) before it parks, and the next burst pays a submission and the
+ * pool's own wake-up. Under a steady stream of bursts (one per event-loop round) that spinning
+ * was about a quarter of the worker's samples, on cores the I/O thread and clients need. A drain
+ * that parks in place instead costs one {@code unpark} per burst and spins never; measured in
+ * docs/performance.md. The trade: waking a parked thread is slower (tens of microseconds on a
+ * VM) than handing a task to a pool worker that is still spinning, so for one element at a time
+ * (a ping-pong) the mailbox without parking is faster; see docs/performance-ring.md. The park is
+ * bounded, so an idle lane gives its pool thread back (and a pool being shut down is never held
+ * for longer than the park).
  *
  * <h2>Threading contract</h2>
  * {@link #offer} is called by one producer thread (a Netty event loop). The ring's consumer side
@@ -54,9 +72,34 @@ public final class RingConsumer<E> {
      */
     static final int BATCHES_PER_RUN = 64;
 
+    /** {@link #signalDrain} results. */
+    static final int SIGNAL_NONE = 0;
+    static final int SIGNAL_CLAIMED = 1;
+    static final int SIGNAL_UNPARKED = 2;
+
+    private static final VarHandle PARKED;
+
+    static {
+        try {
+            PARKED = MethodHandles.lookup().findVarHandle(RingConsumer.class, "parked", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final SpscRing<E> ring;
     private final ForkJoinPool pool;
+    private final long idleParkNanos;
     final DrainTask<E> task; // package-private: jcstress runs its exec() directly
+
+    /**
+     * The drain's thread while it is parked or about to park on an empty ring, else null. Written
+     * by the drain only: a release store then a full fence before it looks at the ring
+     * ({@link #announcePark}), a plain-order (opaque) clear once it runs again. Read by the
+     * producer with getAcquire after its full fence ({@link #signalDrain}).
+     */
+    @SuppressWarnings("unused")
+    private volatile Thread parked;
 
     /**
      * @param ring the ring this consumer owns the consumer side of
@@ -65,12 +108,29 @@ public final class RingConsumer<E> {
      * @param batchLimit maximum elements per batch, {@code >= 1}
      */
     public RingConsumer(SpscRing<E> ring, ForkJoinPool pool, BatchHandler<? super E> handler, int batchLimit) {
+        this(ring, pool, handler, batchLimit, 0);
+    }
+
+    /**
+     * @param ring the ring this consumer owns the consumer side of
+     * @param pool pool the drain runs on
+     * @param handler receives the elements
+     * @param batchLimit maximum elements per batch, {@code >= 1}
+     * @param idleParkNanos how long a drain that finds the ring empty parks its pool thread,
+     *        waiting for the next offer, before it gives the thread back; 0: it gives it back at once
+     */
+    public RingConsumer(SpscRing<E> ring, ForkJoinPool pool, BatchHandler<? super E> handler, int batchLimit,
+                        long idleParkNanos) {
         this.ring = Objects.requireNonNull(ring, "ring");
         this.pool = Objects.requireNonNull(pool, "pool");
         Objects.requireNonNull(handler, "handler");
         if (batchLimit < 1) {
             throw new IllegalArgumentException("batchLimit must be >= 1, was " + batchLimit);
         }
+        if (idleParkNanos < 0) {
+            throw new IllegalArgumentException("idleParkNanos must be >= 0, was " + idleParkNanos);
+        }
+        this.idleParkNanos = idleParkNanos;
         this.task = new DrainTask<>(this, ring, handler, batchLimit);
     }
 
@@ -119,6 +179,11 @@ public final class RingConsumer<E> {
         }
     }
 
+    /** How long a drain parks on an empty ring before it gives its pool thread back; 0: not at all. */
+    public long idleParkNanos() {
+        return idleParkNanos;
+    }
+
     /** The ring; its producer side is the caller's, its consumer side this object's. */
     public SpscRing<E> ring() {
         return ring;
@@ -150,6 +215,13 @@ public final class RingConsumer<E> {
      * while the producer reads a stale SCHEDULED - and the element would be stranded.
      * The fence is the price of a wake-up guarantee on every offer: one locked instruction.
      * jcstress: RingConsumerHandshakeStress.
+     *
+     * A parked drain stays SCHEDULED, so the producer's CAS fails; the same fence then orders the
+     * element store before its load of `parked`, and the drain orders its store of `parked`
+     * before its load of producerIndex the same way (announcePark). Again one side sees the
+     * other: the producer unparks the drain, or the drain finds the element and does not park.
+     * An unpark that comes before the park (or after it timed out) leaves a permit, which costs
+     * at most one spurious, re-checked wake-up. jcstress: RingConsumerParkStress.
      */
 
     /**
@@ -159,9 +231,50 @@ public final class RingConsumer<E> {
      * @return true if the caller won the right (and duty) to submit the drain task
      */
     boolean claimDrain() {
-        VarHandle.fullFence(); // StoreLoad: the element store above before the state load below
-        return (int) DrainTask.STATE.getAcquire(task) == DrainTask.IDLE
-                && DrainTask.STATE.compareAndSet(task, DrainTask.IDLE, DrainTask.SCHEDULED);
+        return signalDrain() == SIGNAL_CLAIMED;
+    }
+
+    /**
+     * The producer's handshake: claims an idle drain, or unparks a parked one. Package-private
+     * for jcstress.
+     *
+     * @return {@link #SIGNAL_CLAIMED} if the caller must submit the drain task,
+     *         {@link #SIGNAL_UNPARKED} if it unparked the drain, else {@link #SIGNAL_NONE}
+     */
+    int signalDrain() {
+        VarHandle.fullFence(); // StoreLoad: the element store above before the loads below
+        if ((int) DrainTask.STATE.getAcquire(task) == DrainTask.IDLE) {
+            return DrainTask.STATE.compareAndSet(task, DrainTask.IDLE, DrainTask.SCHEDULED)
+                    ? SIGNAL_CLAIMED : SIGNAL_NONE;
+        }
+        Thread drain = (Thread) PARKED.getAcquire(this);
+        if (drain != null) {
+            LockSupport.unpark(drain);
+            return SIGNAL_UNPARKED;
+        }
+        return SIGNAL_NONE;
+    }
+
+    /**
+     * Drain side of the parking handshake, on an empty ring: publishes the drain's thread, then
+     * looks at the ring again. Package-private for jcstress.
+     *
+     * @return true if the ring is still empty: the caller may park, an offer from now on unparks it
+     */
+    boolean announcePark() {
+        PARKED.setRelease(this, Thread.currentThread());
+        VarHandle.fullFence(); // StoreLoad: the store above before the producerIndex load
+        return ring.isEmpty();
+    }
+
+    /** Package-private for tests: the drain's thread while it is parked (or about to park), else null. */
+    Thread parkedDrain() {
+        return (Thread) PARKED.getAcquire(this);
+    }
+
+    /** The drain runs again: offers need not unpark it. */
+    void clearPark() {
+        PARKED.setOpaque(this, null);
     }
 
     /**
@@ -207,7 +320,7 @@ public final class RingConsumer<E> {
         }
 
         /**
-         * IDLE or SCHEDULED (queued or running). IDLE->SCHEDULED only by a successful CAS, by the
+         * IDLE or SCHEDULED (queued, running or parked). IDLE->SCHEDULED only by a successful CAS, by the
          * producer (which then submits) or by the drain re-claiming itself. SCHEDULED->IDLE only
          * by the running drain, with a release store followed by a full fence. The producer reads
          * it with getAcquire after a full fence.
@@ -257,12 +370,40 @@ public final class RingConsumer<E> {
                     report(failure);
                 }
                 if (taken == 0) {
+                    if (owner.idleParkNanos > 0 && awaitOffer()) {
+                        continue;
+                    }
                     if (!owner.releaseDrain()) {
                         return false; // unscheduled; touch nothing from here on
                     }
                 } else if (++batches >= BATCHES_PER_RUN && yieldWorker()) {
                     return false; // re-queued, still SCHEDULED; touch nothing from here on
                 }
+            }
+        }
+
+        /**
+         * Parks this pool thread until an offer unparks it or {@code idleParkNanos} pass. The
+         * drain stays SCHEDULED meanwhile, so offers unpark it instead of submitting.
+         *
+         * @return true if the ring turned non-empty (drain it), false if the park timed out
+         *         (or the thread was interrupted: the pool is shutting down) with the ring empty
+         */
+        private boolean awaitOffer() {
+            final long deadline = System.nanoTime() + owner.idleParkNanos;
+            try {
+                for (;;) {
+                    if (!owner.announcePark()) {
+                        return true;
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                        return false; // releaseDrain() re-checks the ring after unscheduling
+                    }
+                    LockSupport.parkNanos(this, left);
+                }
+            } finally {
+                owner.clearPark();
             }
         }
 

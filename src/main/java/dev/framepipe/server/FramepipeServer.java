@@ -65,6 +65,11 @@ public final class FramepipeServer implements AutoCloseable {
     private MultiThreadIoEventLoopGroup ioGroup;
     private ForkJoinPool workers;
     private List<Lane> lanes;
+
+    /** The lanes, one per I/O thread; for tests. */
+    List<Lane> lanes() {
+        return lanes;
+    }
     private Channel serverChannel;
     private HttpEndpoint http;
     private ServerTls tls;
@@ -97,11 +102,12 @@ public final class FramepipeServer implements AutoCloseable {
         Map<EventLoop, Lane> laneByLoop = new IdentityHashMap<>();
         Map<EventLoop, TrafficCounter> trafficByLoop = new IdentityHashMap<>();
         lanes = new ArrayList<>();
+        long idlePark = Lane.idleParkNanos(workers.getParallelism(), config.effectiveIoThreads());
         for (EventExecutor executor : ioGroup) {
             EventLoop loop = (EventLoop) executor;
             FrameProcessor processor = new FrameProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
                     config.parallelThresholdFloats());
-            Lane lane = new Lane(lanes.size(), loop, workers, processor, config.ringCapacity());
+            Lane lane = new Lane(lanes.size(), loop, workers, processor, config.ringCapacity(), idlePark);
             lanes.add(lane);
             laneByLoop.put(loop, lane);
             trafficByLoop.put(loop, new TrafficCounter(lane.counters()));
@@ -174,7 +180,8 @@ public final class FramepipeServer implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
                 + ", transport " + transport.name() + ", allocator " + config.allocator().name().toLowerCase()
                 + ", kernels " + Kernels.implementationName() + ", " + lanes.size() + " I/O threads, "
-                + workers.getParallelism() + " workers");
+                + workers.getParallelism() + " workers"
+                + (idlePark > 0 ? "" : " (no more workers than I/O threads: drains do not park between bursts)"));
         return this;
     }
 

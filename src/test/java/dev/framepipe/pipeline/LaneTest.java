@@ -59,6 +59,16 @@ class LaneTest {
     }
 
     @Test
+    void drainsParkBetweenBurstsOnlyWhenEveryLaneCanHoldAWorkerAndOneIsLeft() {
+        assertThat(Lane.idleParkNanos(2, 1)).isEqualTo(Lane.IDLE_PARK_NANOS);
+        assertThat(Lane.idleParkNanos(16, 8)).isEqualTo(Lane.IDLE_PARK_NANOS);
+        assertThat(Lane.idleParkNanos(3, 2)).isEqualTo(Lane.IDLE_PARK_NANOS);
+        assertThat(Lane.idleParkNanos(2, 2)).isZero();
+        assertThat(Lane.idleParkNanos(1, 2)).isZero();
+        assertThat(lane.idleParkNanos()).isEqualTo(Lane.IDLE_PARK_NANOS);
+    }
+
+    @Test
     void aLargeFrameReachesAWorkerWhileTheLoopRoundIsStillRunning() throws Exception {
         int floats = Lane.WAKE_AT_ONCE_BYTES / Float.BYTES; // with its header, past the threshold
         boolean taken = loop.submit(() -> {

@@ -157,6 +157,86 @@ class RingConsumerTest {
         runBurstsEachHandedOverBeforeTheNext(true, 5);
     }
 
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aParkedDrainIsWokenForEveryBurst() throws Exception {
+        // The same race with a drain that parks on the empty ring: each burst lands as the drain
+        // announces its park, parks, or (the park is short here) times out and unschedules.
+        runBurstsEachHandedOverBeforeTheNext(false, 11, TimeUnit.MICROSECONDS.toNanos(50));
+        runBurstsEachHandedOverBeforeTheNext(true, 13, TimeUnit.MICROSECONDS.toNanos(50));
+    }
+
+    @Test
+    void aParkedDrainIsUnparkedInsteadOfResubmitted() throws Exception {
+        final ForkJoinPool pool = pool(2);
+        final CheckingHandler handler = new CheckingHandler(16);
+        final Queue<Thread> drainThreads = new ConcurrentLinkedQueue<>();
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool,
+                new RingConsumer.BatchHandler<Long>() {
+                    @Override
+                    public void onElement(Long e) {
+                        if (!drainThreads.contains(Thread.currentThread())) {
+                            drainThreads.add(Thread.currentThread());
+                        }
+                        handler.onElement(e);
+                    }
+
+                    @Override
+                    public void onBatchEnd() {
+                        handler.onBatchEnd();
+                    }
+                }, 16, TimeUnit.SECONDS.toNanos(60));
+        long next = 0;
+        for (int burst = 0; burst < 50; burst++) {
+            for (int i = 0; i < 10; i++) {
+                assertThat(consumer.offerDeferred(next++)).isTrue();
+            }
+            consumer.wakeUp();
+            final long expected = next;
+            // A lost unpark would leave the burst in the ring for the whole 60 s park.
+            await().atMost(AWAIT).pollInterval(Duration.ofMillis(1))
+                    .until(() -> handler.batchEnds.get() == expected);
+            // Between bursts the drain stays scheduled: parked in place, not handed back to the pool.
+            await().atMost(AWAIT).pollInterval(Duration.ofMillis(1)).until(() -> consumer.parkedDrain() != null);
+            assertThat(consumer.drainScheduled()).isTrue();
+        }
+        assertThat(drainThreads).as("every burst drained by the one parked pool thread").hasSize(1);
+        assertThat(handler.violations).isEmpty();
+        assertThat(uncaught).isEmpty();
+    }
+
+    @Test
+    void aParkedDrainGivesItsThreadBackWhenTheParkTimesOut() throws Exception {
+        final ForkJoinPool pool = pool(1);
+        final CheckingHandler handler = new CheckingHandler(16);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool, handler, 16,
+                TimeUnit.MILLISECONDS.toNanos(20));
+        for (long i = 0; i < 10; i++) {
+            assertThat(consumer.offer(i)).isTrue();
+        }
+        await().atMost(AWAIT).until(() -> handler.batchEnds.get() == 10);
+        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        assertThat(consumer.parkedDrain()).isNull();
+        assertThat(pool.awaitQuiescence(30, TimeUnit.SECONDS)).isTrue();
+        // and the next offer schedules a new drain as usual
+        assertThat(consumer.offer(10L)).isTrue();
+        await().atMost(AWAIT).until(() -> handler.batchEnds.get() == 11);
+        assertThat(handler.violations).isEmpty();
+    }
+
+    @Test
+    void aPoolShutDownNowIsNotHeldByAParkedDrain() throws Exception {
+        final ForkJoinPool pool = pool(1);
+        final CheckingHandler handler = new CheckingHandler(16);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool, handler, 16,
+                TimeUnit.SECONDS.toNanos(600));
+        assertThat(consumer.offer(0L)).isTrue();
+        await().atMost(AWAIT).until(() -> consumer.parkedDrain() != null);
+        pool.shutdownNow(); // interrupts the parked drain
+        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(handler.batchEnds.get()).isEqualTo(1);
+    }
+
     /**
      * 200,000 bursts of 1-8 elements into a ring of 8 on a dedicated producer thread, each burst
      * offered with {@code offer} (or with {@code offerDeferred} then one {@code wakeUp}), and the
@@ -164,9 +244,14 @@ class RingConsumerTest {
      * handed over before it offers the next.
      */
     private void runBurstsEachHandedOverBeforeTheNext(boolean deferred, long seed) throws Exception {
+        runBurstsEachHandedOverBeforeTheNext(deferred, seed, 0);
+    }
+
+    private void runBurstsEachHandedOverBeforeTheNext(boolean deferred, long seed, long idleParkNanos)
+            throws Exception {
         final ForkJoinPool pool = pool(1);
         final CheckingHandler handler = new CheckingHandler(4);
-        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(8), pool, handler, 4);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(8), pool, handler, 4, idleParkNanos);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread producer = Thread.ofPlatform().name("test-event-loop").start(() -> {
             try {
@@ -203,7 +288,9 @@ class RingConsumerTest {
         }
         assertThat(handler.violations).isEmpty();
         assertThat(uncaught).isEmpty();
-        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        if (idleParkNanos == 0) {
+            await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+        }
     }
 
     @Test
@@ -524,6 +611,16 @@ class RingConsumerTest {
 
     @Test
     void idleConsumerBurnsNoCpu() throws Exception {
+        idleConsumerBurnsNoCpu(0);
+    }
+
+    @Test
+    void aParkedIdleConsumerBurnsNoCpuEitherWhileParkedOrAfter() throws Exception {
+        idleConsumerBurnsNoCpu(TimeUnit.SECONDS.toNanos(60)); // parked through the whole window
+        idleConsumerBurnsNoCpu(TimeUnit.MILLISECONDS.toNanos(1)); // parked, then handed back
+    }
+
+    private void idleConsumerBurnsNoCpu(long idleParkNanos) throws Exception {
         final java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         final Queue<Thread> workers = new ConcurrentLinkedQueue<>();
         final ForkJoinPool pool = new ForkJoinPool(2, p -> {
@@ -533,15 +630,19 @@ class RingConsumerTest {
         }, (t, e) -> uncaught.add(e), false);
         pools.add(pool);
         final CheckingHandler handler = new CheckingHandler(16);
-        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool, handler, 16);
+        final RingConsumer<Long> consumer = new RingConsumer<>(new SpscRing<>(64), pool, handler, 16, idleParkNanos);
         for (long i = 0; i < 1000; i++) {
             while (!consumer.offer(i)) {
                 Thread.onSpinWait();
             }
         }
         await().atMost(AWAIT).until(() -> handler.batchEnds.get() == 1000);
-        await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
-        assertThat(pool.awaitQuiescence(30, TimeUnit.SECONDS)).isTrue();
+        if (idleParkNanos >= TimeUnit.SECONDS.toNanos(1)) {
+            await().atMost(AWAIT).until(() -> consumer.parkedDrain() != null);
+        } else {
+            await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
+            assertThat(pool.awaitQuiescence(30, TimeUnit.SECONDS)).isTrue();
+        }
         final long before = cpuNanos(mx, workers);
         // a measurement window, not synchronisation: nothing is offered during it
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
@@ -566,6 +667,7 @@ class RingConsumerTest {
         ForkJoinPool pool = pool(1);
         CheckingHandler handler = new CheckingHandler(1);
         assertThatThrownBy(() -> new RingConsumer<>(ring, pool, handler, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new RingConsumer<>(ring, pool, handler, 1, -1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new RingConsumer<>(null, pool, handler, 1)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> new RingConsumer<>(ring, null, handler, 1)).isInstanceOf(NullPointerException.class);
         assertThatThrownBy(() -> new RingConsumer<Long>(ring, pool, null, 1)).isInstanceOf(NullPointerException.class);

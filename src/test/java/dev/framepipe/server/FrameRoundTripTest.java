@@ -4,11 +4,13 @@ import static dev.framepipe.testing.Frames.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.framepipe.client.Response;
+import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,23 @@ class FrameRoundTripTest {
 
     private RawConnection connect() throws Exception {
         return new RawConnection(server.framePort());
+    }
+
+    @Test
+    void drainsParkBetweenBurstsOnlyWithAWorkerToSpareAndAnswerEitherWay() throws Exception {
+        assertThat(server.lanes()).allSatisfy(l -> assertThat(l.idleParkNanos()).isPositive());
+        try (FramepipeServer scarce = TestServers.start(Map.of(Setting.IO_THREADS, "2", Setting.WORKER_PARALLELISM, "2"))) {
+            assertThat(scarce.lanes()).hasSize(2).allSatisfy(l -> assertThat(l.idleParkNanos()).isZero());
+            // two connections: Netty assigns them to the two I/O threads in turn, one per lane
+            try (RawConnection a = new RawConnection(scarce.framePort());
+                 RawConnection b = new RawConnection(scarce.framePort())) {
+                for (int i = 1; i <= 20; i++) {
+                    assertThat(a.send(frame(Kinds.FLOATS, Kinds.OP_STATS, i, floats(i, 1))).read().stats().sum())
+                            .isEqualTo(i + 1);
+                    assertThat(b.send(frame(Kinds.PING, 0, i, utf8("b" + i))).read().text()).isEqualTo("b" + i);
+                }
+            }
+        }
     }
 
     @Test
