@@ -112,19 +112,17 @@ class HardLimitsTest {
     void refusalsForMaxConnectionsAndIdleTimeoutAreCounted() throws Exception {
         try (FramepipeServer server = TestServers.start(Map.of(
                 Setting.MAX_CONNECTIONS, "2", Setting.IDLE_TIMEOUT, "2s"));
-             RawConnection good = new RawConnection(server.framePort());
              RawConnection idle = new RawConnection(server.framePort())) {
-            assertThat(good.send(frame(Kinds.PING, 0, 1, utf8("a"))).read().text()).isEqualTo("a");
-            try (RawConnection extra = new RawConnection(server.framePort())) {
-                assertThat(extra.socket().getInputStream().read()).isEqualTo(-1);
+            try (RawConnection good = new RawConnection(server.framePort())) {
+                assertThat(good.send(frame(Kinds.PING, 0, 1, utf8("a"))).read().text()).isEqualTo("a");
+                try (RawConnection extra = new RawConnection(server.framePort())) {
+                    assertThat(extra.socket().getInputStream().read()).isEqualTo(-1);
+                }
+                assertThat(server.refusals().count(Reason.MAX_CONNECTIONS)).isEqualTo(1);
             }
-            assertThat(server.refusals().count(Reason.MAX_CONNECTIONS)).isEqualTo(1);
-            // The busy connection pings every 100 ms; the idle timeout is long enough that a stall of
-            // this thread on a loaded machine (seen at 400 ms) cannot make it idle as well.
-            for (int i = 0; i < 60 && server.refusals().count(Reason.IDLE_TIMEOUT) == 0; i++) {
-                assertThat(good.send(frame(Kinds.PING, 0, i, utf8("busy"))).read().id()).isEqualTo(i);
-                await().pollDelay(Duration.ofMillis(100)).until(() -> true);
-            }
+            // The other connection is closed by its client, so it cannot time out as well, however
+            // long this thread stalls on a loaded machine (a busy connection pinging from here did,
+            // twice, with timeouts of 1 and 2 s). Closing by the client is not a refusal.
             assertThat(idle.readsCleanEof()).isTrue();
             await().atMost(Duration.ofSeconds(5)).until(() -> server.refusals().count(Reason.IDLE_TIMEOUT) == 1);
             assertThat(scrape(server))
