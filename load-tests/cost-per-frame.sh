@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What a running server spends per frame under load: frames/s and p99 from `framepipe load`,
 # and, read from /proc over the measured window, the server process's CPU (cores), its voluntary
-# and involuntary context switches and its write-type system calls per 1000 frames. Run it
+# and involuntary context switches and its write and writev calls (the `syscw` of
+# /proc/<pid>/io, which does not count sendto: Netty sends a single buffer with sendto, so
+# SYSCALLS=1 below is the full count) per 1000 frames. Run it
 # against framepipe and against the baseline, one after the other, to compare them side by side.
 #
 #   load-tests/cost-per-frame.sh PORT PID [framepipe load options...]
@@ -13,8 +15,11 @@
 # The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.
 # PER_THREAD=1 also prints each busy server thread's user/system CPU, switches per second and
 # time spent runnable but waiting for a CPU (run-queue wait, /proc/<pid>/task/*/schedstat).
+# SYSCALLS=1 also counts the server's system calls by kind (recvfrom, write, writev, sendto,
+# epoll_pwait2, futex) and its context switches with `perf stat` (needs perf and its syscall
+# tracepoints; as root) over the same window, per second and per 1000 frames.
 set -euo pipefail
-[ $# -ge 2 ] || { sed -n '2,15p' "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,20p' "$0"; exit 2; }
 PORT=$1 PID=$2; shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WARMUP_S=${WARMUP_S:-4}
@@ -48,7 +53,16 @@ threads() {  # per thread: name utime stime voluntary involuntary run-queue-wait
 sleep "$WARMUP_S"
 before=$(snapshot)
 [ "${PER_THREAD:-0}" = 1 ] && threads > "$OUT/threads.before"
+perf_pid=
+if [ "${SYSCALLS:-0}" = 1 ]; then
+  perf stat -x, -o "$OUT/perf.csv" -p "$PID" -e 'syscalls:sys_enter_recvfrom,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_futex,context-switches' &
+  perf_pid=$!
+fi
 wait "$load_pid" || { cat "$OUT/load.log"; exit 1; }
+if [ -n "$perf_pid" ]; then
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || true
+fi
 after=$(snapshot)
 [ "${PER_THREAD:-0}" = 1 ] && threads > "$OUT/threads.after"
 python3 - "$OUT/load.json" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
@@ -61,8 +75,21 @@ frames = j["frames_per_second"] * j["seconds"]
 k = 1000 / frames
 print(f"{j['frames_per_second']:,.0f} frames/s  p50 {j['p50_us']:.0f} us  p99 {j['p99_us']:.0f} us  "
       f"server CPU {d[3] / ticks / j['seconds']:.2f} cores  per 1000 frames: "
-      f"{d[1] * k:.1f} voluntary + {d[2] * k:.1f} involuntary context switches, {d[0] * k:.1f} write calls")
+      f"{d[1] * k:.1f} voluntary + {d[2] * k:.1f} involuntary context switches, {d[0] * k:.1f} write/writev calls")
 PY
+if [ -n "$perf_pid" ]; then
+  python3 - "$OUT/perf.csv" "$OUT/load.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[2]))
+rows = [l.strip().split(",") for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+# perf counts from the end of the warm-up to the end of the load run: about its measured seconds
+per_s = {r[2].replace("syscalls:sys_enter_", ""): float(r[0]) / j["seconds"]
+         for r in rows if len(r) > 2 and r[0].replace(".", "").isdigit()}
+fps = j["frames_per_second"]
+print("  per second: " + ", ".join(f"{k} {v:,.0f}" for k, v in per_s.items()))
+print("  per 1000 frames: " + ", ".join(f"{k} {1000 * v / fps:.1f}" for k, v in per_s.items()))
+PY
+fi
 if [ "${PER_THREAD:-0}" = 1 ]; then
   python3 - "$OUT/threads.before" "$OUT/threads.after" "$OUT/load.json" "$(getconf CLK_TCK)" <<'PY'
 import json, sys, collections
