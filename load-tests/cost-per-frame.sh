@@ -74,7 +74,7 @@ d = [y - x for x, y in zip(a, b)]
 frames = j["frames_per_second"] * j["seconds"]
 k = 1000 / frames
 print(f"{j['frames_per_second']:,.0f} frames/s  p50 {j['p50_us']:.0f} us  p99 {j['p99_us']:.0f} us  "
-      f"server CPU {d[3] / ticks / j['seconds']:.2f} cores  per 1000 frames: "
+      f"server CPU {d[3] / ticks / j['seconds']:.2f} cores ({1e9 * d[3] / ticks / frames:.0f} ns per frame)  per 1000 frames: "
       f"{d[1] * k:.1f} voluntary + {d[2] * k:.1f} involuntary context switches, {d[0] * k:.1f} write/writev calls")
 PY
 if [ -n "$perf_pid" ]; then
