@@ -173,8 +173,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
 
     /** An answer, in place in the buffer it arrived in (lent for this call only). */
     @Override
-    public void onFrame(ByteBuf buf, int index, int length) {
-        onAnswer(buf, index, length);
+    public void onFrame(ByteBuf buf, int index, int length, long nowNanos) {
+        onAnswer(buf, index, length, nowNanos);
     }
 
     @Override
@@ -189,8 +189,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
         }
     }
 
-    private void onAnswer(ByteBuf frame, int at, int frameLength) {
-        long now = System.nanoTime();
+    /** @param now when the decoding pass that found this answer began (one clock read per socket read) */
+    private void onAnswer(ByteBuf frame, int at, int frameLength, long now) {
         if (inFlight == 0) {
             stats.mismatches.increment();
             stats.problem("answer with nothing in flight: id " + id(frame, at));

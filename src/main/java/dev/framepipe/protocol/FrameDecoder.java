@@ -43,8 +43,16 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
      * reference and never writes to bytes it has handed on.
      */
     public interface FrameSink extends Gate {
-        /** A complete frame: {@code length} bytes of {@code buf} from {@code index}, length field first. */
-        void onFrame(ByteBuf buf, int index, int length);
+        /**
+         * A complete frame: {@code length} bytes of {@code buf} from {@code index}, length field
+         * first.
+         *
+         * @param nowNanos {@link System#nanoTime()} read once per decoding pass (one socket read,
+         *                 or the buffered frames a {@link #resume()} passes on), just before its
+         *                 first frame: the frames of a pass arrived together, and one clock read
+         *                 per frame was about 9 % of a saturated I/O thread's time on this VM
+         */
+        void onFrame(ByteBuf buf, int index, int length, long nowNanos);
     }
 
     private enum Mode { DECODING, DECLINING, DISCARDING }
@@ -181,6 +189,8 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     }
 
     private void decode() {
+        long passNanos = 0;
+        boolean clockRead = false;
         while (cumulation != null) {
             ByteBuf buf = cumulation;
             int start = buf.readerIndex();
@@ -236,8 +246,12 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 if (consumed) {
                     cumulation = null;
                 }
+                if (!clockRead) {
+                    passNanos = System.nanoTime();
+                    clockRead = true;
+                }
                 try {
-                    sink.onFrame(buf, start, frameSize);
+                    sink.onFrame(buf, start, frameSize, passNanos);
                 } finally {
                     if (consumed) {
                         buf.release();

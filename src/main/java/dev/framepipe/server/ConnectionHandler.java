@@ -170,13 +170,12 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
      * {@link #admitting}). The frame takes its own reference to the buffer; no slice is made.
      */
     @Override
-    public void onFrame(ByteBuf buf, int index, int length) {
-        long now = System.nanoTime();
+    public void onFrame(ByteBuf buf, int index, int length, long nowNanos) {
         int kind = kind(buf, index);
         int op = op(buf, index);
         OpType type = OpType.of(kind, op);
         buf.retain(); // the frame's reference, released on this thread once the answer is written
-        submit(Frame.take(lane.frames(), owner, buf, index, length, kind, op, id(buf, index), type, now));
+        submit(Frame.take(lane.frames(), owner, buf, index, length, kind, op, id(buf, index), type, nowNanos));
     }
 
     @Override

@@ -188,7 +188,7 @@ class FrameDecoderFuzzTest {
         }
 
         @Override
-        public void onFrame(ByteBuf buf, int index, int length) {
+        public void onFrame(ByteBuf buf, int index, int length, long nowNanos) {
             out.add(new Kept(buf.retain(), index, length));
         }
     }

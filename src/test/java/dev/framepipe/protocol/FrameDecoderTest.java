@@ -158,7 +158,7 @@ class FrameDecoderTest {
 
     /** Takes frames in place and keeps them (retained), as the service's connection handler does. */
     private static final class KeepingSink implements FrameDecoder.FrameSink {
-        record Kept(ByteBuf buf, int index, int length) {
+        record Kept(ByteBuf buf, int index, int length, long nowNanos) {
             byte[] bytes() {
                 byte[] b = ByteBufUtil.getBytes(buf, index, length);
                 buf.release();
@@ -175,8 +175,8 @@ class FrameDecoderTest {
         }
 
         @Override
-        public void onFrame(ByteBuf buf, int index, int length) {
-            kept.add(new Kept(buf.retain(), index, length));
+        public void onFrame(ByteBuf buf, int index, int length, long nowNanos) {
+            kept.add(new Kept(buf.retain(), index, length, nowNanos));
             onEachFrame.run();
         }
     }
@@ -198,6 +198,26 @@ class FrameDecoderTest {
         assertThat(sink.kept.get(0).bytes()).isEqualTo(a);
         assertThat(sink.kept.get(1).bytes()).isEqualTo(b);
         assertThat(in.refCnt()).isZero();
+        assertThat(ch.finish()).isFalse();
+    }
+
+    @Test
+    void framesOfOneReadShareOneClockReadingTakenDuringThatRead() {
+        KeepingSink sink = new KeepingSink();
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1 << 20, sink));
+        long before = System.nanoTime();
+        ch.writeInbound(Unpooled.wrappedBuffer(concat(frame(Kinds.PING, 0, 1, utf8("a")),
+                frame(Kinds.PING, 0, 2, utf8("b")), frame(Kinds.PING, 0, 3, utf8("c")))));
+        long between = System.nanoTime();
+        ch.writeInbound(Unpooled.wrappedBuffer(frame(Kinds.PING, 0, 4, utf8("d"))));
+        long after = System.nanoTime();
+        assertThat(sink.kept).hasSize(4);
+        long first = sink.kept.get(0).nowNanos();
+        assertThat(first).isBetween(before, between);
+        assertThat(sink.kept.get(1).nowNanos()).isEqualTo(first);
+        assertThat(sink.kept.get(2).nowNanos()).isEqualTo(first);
+        assertThat(sink.kept.get(3).nowNanos()).as("the next read reads the clock again").isBetween(between, after);
+        sink.kept.forEach(KeepingSink.Kept::bytes); // releases
         assertThat(ch.finish()).isFalse();
     }
 
