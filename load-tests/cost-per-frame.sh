@@ -20,6 +20,10 @@
 # tracepoints; as root) over the same window, per second and per 1000 frames.
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,20p' "$0"; exit 2; }
+if [ "${SYSCALLS:-0}" = 1 ] && ! command -v perf > /dev/null; then
+  echo "cost-per-frame.sh: SYSCALLS=1 needs perf (apt-get install linux-perf)" >&2
+  exit 2
+fi
 PORT=$1 PID=$2; shift 2
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WARMUP_S=${WARMUP_S:-4}

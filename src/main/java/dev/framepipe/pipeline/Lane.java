@@ -93,11 +93,6 @@ public final class Lane implements RingConsumer.BatchHandler<Frame> {
         return workers > lanes ? IDLE_PARK_NANOS : 0;
     }
 
-    /** A lane whose drain parks between bursts ({@link #IDLE_PARK_NANOS}). */
-    public Lane(int index, EventLoop loop, ForkJoinPool pool, FrameProcessor processor, int capacity) {
-        this(index, loop, pool, processor, capacity, IDLE_PARK_NANOS);
-    }
-
     /**
      * @param idleParkNanos how long the drain keeps its pool thread parked on an empty request
      *        ring ({@link #idleParkNanos(int, int)}); 0: it gives the thread back at once

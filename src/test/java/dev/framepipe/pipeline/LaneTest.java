@@ -41,8 +41,9 @@ class LaneTest {
         protected void endOfBatch() {
         }
     };
-    private final Lane lane = new Lane(0, loop,  pool,
-            new FrameProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, pool, 1 << 30), 64);
+    private final Lane lane = new Lane(0, loop, pool,
+            new FrameProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, pool, 1 << 30), 64,
+            Lane.IDLE_PARK_NANOS);
 
     @AfterEach
     void stop() throws InterruptedException {
