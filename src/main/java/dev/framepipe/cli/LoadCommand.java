@@ -55,6 +55,11 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "client I/O threads (default ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--hiccups", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "measure the machine's hiccups meanwhile: a thread sleeps 1 ms at a time and records how late it"
+                    + " wakes (reported beside the latency; --no-hiccups: off)")
+    boolean hiccups;
+
     @Option(names = "--json", description = "also write the summary as JSON to this file")
     Path json;
 
@@ -83,7 +88,7 @@ final class LoadCommand implements Callable<Integer> {
         try {
             o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
                     parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
-                    threads, Duration.ofSeconds(30), tls());
+                    threads, Duration.ofSeconds(30), tls(), hiccups);
         } catch (IllegalArgumentException e) { // a bad mix entry, or a NumberFormatException from a duration
             throw new CommandLine.ParameterException(new CommandLine(this), "bad option: " + e.getMessage());
         }

@@ -40,14 +40,14 @@ public final class LoadGenerator {
     public record Options(String host, int port, int connections, int depth, List<MixEntry> mix,
                           Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
                           boolean verifyValues, int threads, Duration drainTimeout,
-                          dev.framepipe.client.ClientTls tls) {
+                          dev.framepipe.client.ClientTls tls, boolean hiccups) {
 
-        /** Plain TCP. */
+        /** Plain TCP, with the {@link HiccupMeter}. */
         public Options(String host, int port, int connections, int depth, List<MixEntry> mix,
                        Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
                        boolean verifyValues, int threads, Duration drainTimeout) {
             this(host, port, connections, depth, mix, duration, frames, warmup, rate, verifyEvery, verifyValues,
-                    threads, drainTimeout, null);
+                    threads, drainTimeout, null, true);
         }
     }
 
@@ -87,6 +87,7 @@ public final class LoadGenerator {
         List<LoadConnection> drivers = new ArrayList<>();
         List<Channel> channels = new ArrayList<>();
         List<ScheduledFuture<?>> pacers = new ArrayList<>();
+        HiccupMeter hiccups = o.hiccups() ? HiccupMeter.start() : null;
         try {
             double perConnectionRate = o.rate() > 0 ? o.rate() / o.connections() : 0;
             for (int c = 0; c < o.connections(); c++) {
@@ -125,6 +126,7 @@ public final class LoadGenerator {
                 TimeUnit.MILLISECONDS.sleep(50);
             }
             interval = stats.latency.getIntervalHistogram(interval); // drop warm-up samples
+            Histogram hiccupsMeasured = hiccups == null ? null : hiccups.interval(null); // the same for hiccups
             stats.measuring = true;
             long start = System.nanoTime();
             long end = o.frames() > 0 ? Long.MAX_VALUE : start + o.duration().toNanos();
@@ -149,6 +151,9 @@ public final class LoadGenerator {
             long measuredNanos = System.nanoTime() - start;
             interval = stats.latency.getIntervalHistogram(interval);
             total.add(interval);
+            if (hiccups != null) {
+                hiccupsMeasured = hiccups.interval(hiccupsMeasured);
+            }
             for (ScheduledFuture<?> p : pacers) {
                 p.cancel(false);
             }
@@ -181,8 +186,13 @@ public final class LoadGenerator {
                     total.getValueAtPercentile(50) / 1e3, total.getValueAtPercentile(90) / 1e3,
                     total.getValueAtPercentile(99) / 1e3, total.getValueAtPercentile(99.9) / 1e3,
                     total.getMaxValue() / 1e3, stats.errors.sum(), byCode, stats.mismatches.sum(),
-                    List.copyOf(stats.firstProblems));
+                    List.copyOf(stats.firstProblems),
+                    hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getValueAtPercentile(99) / 1e3,
+                    hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getMaxValue() / 1e3);
         } finally {
+            if (hiccups != null) {
+                hiccups.close();
+            }
             for (Channel ch : channels) {
                 ch.close();
             }

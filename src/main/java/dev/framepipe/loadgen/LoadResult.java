@@ -4,7 +4,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The summary of one load run. Latencies in microseconds; rates per second of the measured part. */
+/**
+ * The summary of one load run. Latencies in microseconds; rates per second of the measured part.
+ * The hiccups are the {@link HiccupMeter}'s over the same part (NaN when it was off): how late the
+ * machine woke a thread that slept 1 ms, a floor under any latency measured on it.
+ */
 public record LoadResult(
         String target,
         String mix,
@@ -24,7 +28,9 @@ public record LoadResult(
         long errors,
         Map<String, Long> errorsByCode,
         long mismatches,
-        List<String> problems) {
+        List<String> problems,
+        double hiccupP99Micros,
+        double hiccupMaxMicros) {
 
     /** Bytes per second in both directions, in MB (10^6). */
     public double totalMBps() {
@@ -40,10 +46,14 @@ public record LoadResult(
                 latency (us)  p50 %.0f   p90 %.0f   p99 %.0f   p99.9 %.0f   max %.0f
                 errors        %d %s
                 mismatches    %d%s
+                hiccups (us)  %s
                 """, target, mix, connections, depth, ratePerSecond > 0 ? String.format(Locale.ROOT, "   open loop at %,.0f/s", ratePerSecond) : "   closed loop",
                 seconds, frames, framesPerSecond, requestMBps, responseMBps, p50Micros, p90Micros, p99Micros,
                 p999Micros, maxMicros, errors, errorsByCode.isEmpty() ? "" : errorsByCode.toString(), mismatches,
-                problems.isEmpty() ? "" : "   first: " + problems.getFirst());
+                problems.isEmpty() ? "" : "   first: " + problems.getFirst(),
+                Double.isNaN(hiccupMaxMicros) ? "off"
+                        : String.format(Locale.ROOT, "p99 %.0f   max %.0f   (a thread sleeping 1 ms at a time: how late it woke)",
+                                hiccupP99Micros, hiccupMaxMicros));
     }
 
     public String toJson() {
@@ -63,6 +73,8 @@ public record LoadResult(
         field(sb, "p99_us", p99Micros);
         field(sb, "p999_us", p999Micros);
         field(sb, "max_us", maxMicros);
+        field(sb, "hiccup_p99_us", hiccupP99Micros);
+        field(sb, "hiccup_max_us", hiccupMaxMicros);
         field(sb, "errors", errors);
         sb.append("  \"errors_by_code\": {");
         int i = 0;

@@ -46,6 +46,16 @@ class ToolErrorsTest {
     }
 
     @Test
+    void theHiccupMeterIsOnUnlessTheLoadCommandIsToldNoHiccups() {
+        LoadCommand on = new LoadCommand();
+        new picocli.CommandLine(on).parseArgs("--port", "1");
+        LoadCommand off = new LoadCommand();
+        new picocli.CommandLine(off).parseArgs("--port", "1", "--no-hiccups");
+        assertThat(on.hiccups).isTrue();
+        assertThat(off.hiccups).isFalse();
+    }
+
+    @Test
     void anUnknownOpInTheMixIsAUsageErrorNamingIt() {
         assertThat(runCapturingStderr("--mix", "nope:1", "--port", "1"))
                 .contains("bad option: unknown op 'nope'").contains("Usage:").doesNotContain("\tat ");

@@ -53,8 +53,22 @@ class LoadGeneratorTest {
         assertThat(r.framesPerSecond()).isPositive();
         assertThat(r.p50Micros()).isPositive().isLessThanOrEqualTo(r.p99Micros());
         assertThat(r.p99Micros()).isLessThanOrEqualTo(r.maxMicros());
-        assertThat(r.table()).contains("throughput").contains("p99.9");
-        assertThat(r.toJson()).contains("\"frames_per_second\"").contains("\"mismatches\": 0");
+        assertThat(r.table()).contains("throughput").contains("p99.9").contains("hiccups (us)  p99 ");
+        assertThat(r.toJson()).contains("\"frames_per_second\"").contains("\"mismatches\": 0")
+                .containsPattern("\"hiccup_max_us\": [0-9]+\\.[0-9]{3},");
+        assertThat(r.hiccupP99Micros()).isNotNaN().isGreaterThanOrEqualTo(0).isLessThanOrEqualTo(r.hiccupMaxMicros());
+    }
+
+    @Test
+    void withoutTheHiccupMeterTheReportSaysItWasOff() throws Exception {
+        LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 1, 4,
+                MixEntry.parseAll("ping:16"), Duration.ofSeconds(30), 200, Duration.ZERO, 0, 1, true, 1,
+                Duration.ofSeconds(10), null, false);
+        LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.mismatches()).isZero();
+        assertThat(r.hiccupMaxMicros()).isNaN();
+        assertThat(r.table()).contains("hiccups (us)  off");
+        assertThat(r.toJson()).contains("\"hiccup_p99_us\": null,").contains("\"hiccup_max_us\": null,");
     }
 
     @Test
