@@ -15,7 +15,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * loop ({@code ratePerSecond > 0}): sends on a fixed schedule, at most {@code depth} in flight,
  * and measures each latency from the request's intended send time, so a stalled server is not
  * hidden by requests that were never sent (coordinated omission). The schedule is driven by
- * {@link #tick()}, which one pacer task per event loop calls for all its connections.
+ * {@link #tick()}, which one pacer task per event loop calls for all its connections. A
+ * connection that is behind its schedule (the window of {@code depth} was full when requests came
+ * due) also sends as soon as answers free the window, without waiting for the next tick: an
+ * overdue request waits for the server, never for the pacer, so the latency charged to the server
+ * after a stall is the server's.
  *
  * <p>Every answer is checked for id, order and kind; every {@code verifyEvery}-th answer's
  * payload is checked against the value computed by the generator.
@@ -53,6 +57,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     private boolean stopping;
     /** When the open loop's schedule began (the first {@link #tick}); 0 before. */
     private long openLoopStart;
+    /** Open loop: requests came due that the full window kept back; answers send them. */
+    private boolean behind;
     /** Small requests written since the last flush, not yet passed to the channel; null when none. */
     private ByteBuf batch;
     volatile boolean drained;
@@ -102,6 +108,13 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
         if (openLoopStart == 0) {
             openLoopStart = now;
         }
+        if (sendDue(now)) {
+            flush();
+        }
+    }
+
+    /** Open loop: sends what is due by {@code now}, as far as the window allows. True if it sent any. */
+    private boolean sendDue(long now) {
         long due = (long) ((now - openLoopStart) * ratePerNano);
         boolean wrote = false;
         while (sent < due && inFlight < depth) {
@@ -110,9 +123,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
             send(intended);
             wrote = true;
         }
-        if (wrote) {
-            flush();
-        }
+        behind = sent < due;
+        return wrote;
     }
 
     private void send(long intendedStart) {
@@ -247,6 +259,9 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (behind && !stopping) {
+            sendDue(System.nanoTime()); // catching up: answers freed the window, requests are overdue
+        }
         flush();
         ctx.fireChannelReadComplete();
     }
