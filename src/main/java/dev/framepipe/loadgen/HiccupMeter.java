@@ -66,12 +66,19 @@ public final class HiccupMeter implements AutoCloseable {
         return recorder.getIntervalHistogram(recycle);
     }
 
-    /** Stops the thread and waits for it. */
+    /**
+     * Stops the thread and waits for it. Never throws: an interrupt of the caller ends the wait
+     * and stays set, so that the caller's own clean-up still runs.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         closed = true;
         thread.interrupt();
-        thread.join(TimeUnit.SECONDS.toMillis(5));
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Whether the measuring thread still runs (tests). */

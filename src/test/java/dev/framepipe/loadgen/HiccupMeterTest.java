@@ -56,4 +56,17 @@ class HiccupMeterTest {
         }
         assertThat(meter.running()).isFalse();
     }
+
+    @Test
+    void closingFromAnInterruptedThreadDoesNotThrowAndLeavesTheInterruptSet() {
+        HiccupMeter meter = HiccupMeter.start();
+        Thread.currentThread().interrupt();
+        try {
+            meter.close(); // the load generator's clean-up goes on after it
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !meter.running());
+    }
 }
