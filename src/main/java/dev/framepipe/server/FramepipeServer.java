@@ -65,11 +65,6 @@ public final class FramepipeServer implements AutoCloseable {
     private MultiThreadIoEventLoopGroup ioGroup;
     private ForkJoinPool workers;
     private List<Lane> lanes;
-
-    /** The lanes, one per I/O thread; for tests. */
-    List<Lane> lanes() {
-        return lanes;
-    }
     private Channel serverChannel;
     private HttpEndpoint http;
     private ServerTls tls;
@@ -85,6 +80,11 @@ public final class FramepipeServer implements AutoCloseable {
         this.memoryBudget = DirectMemoryBudget.forAllocator(config.directMemoryBudget(), allocator);
         metrics.bind(refusals);
         metrics.bind(memoryBudget);
+    }
+
+    /** The lanes, one per I/O thread; for tests. */
+    List<Lane> lanes() {
+        return lanes;
     }
 
     /** Binds both ports and starts accepting frames. */
