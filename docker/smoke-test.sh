@@ -108,6 +108,10 @@ done
 [ -n "$ready" ] || fail "/health/ready did not answer 200 within 60 s"
 log "ready"
 curl -fsS --max-time 5 "http://127.0.0.1:$HTTP_PORT/health/live" > /dev/null || fail "/health/live"
+# The jar manifest's Add-Exports reaches `java -jar` in the image: the ring runs its Unsafe slots.
+READY_LINE=$(timeout 30 "$ENGINE" logs "$NAME" 2>&1 | grep -m1 'framepipe ready') || fail "no 'framepipe ready' log line"
+[[ "$READY_LINE" == *"ring slots unsafe"* ]] || fail "ring slots not on the Unsafe path: $READY_LINE"
+log "ok  startup log: ring slots unsafe"
 if [ "$ENGINE" = podman ]; then   # the image's HEALTHCHECK, run once by hand (no systemd timers needed)
   timeout 30 podman healthcheck run "$NAME" > /dev/null 2>&1 || fail "the image's HEALTHCHECK reports unhealthy"
   log "ok  HEALTHCHECK healthy"

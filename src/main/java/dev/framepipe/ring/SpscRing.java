@@ -170,8 +170,8 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
  * Bounded single-producer/single-consumer ring of references, in the FastFlow/JCTools style:
  * the slots themselves are the full/empty flags, the producer keeps a cached limit (its view of
  * the consumer's progress, refreshed by probing a slot a quarter of the ring ahead), the two
- * sides' fields sit on separate cache-line pairs, and all ordering is release/acquire through
- * VarHandles. In the common case offer touches only its own fields and the slot it fills, and
+ * sides' fields sit on separate cache-line pairs, and all ordering is release/acquire (through
+ * VarHandles, or their unchecked equivalents: see "Slot access"). In the common case offer touches only its own fields and the slot it fills, and
  * poll only its own field and the slot it empties.
  *
  * <p>The first design had each side cache the other side's index (a Lamport ring). Whenever
@@ -201,6 +201,13 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
  * element. The indices are published with release stores for size() and isEmpty().
  *
  * <p>Neither side ever blocks or spins: offer returns false when full, poll returns null when empty.
+ *
+ * <h2>Slot access</h2>
+ * Slots are read and written through {@link UnsafeSlots} (the JDK's internal {@code Unsafe}, the
+ * same acquire loads and release stores without the bounds and array-class checks a
+ * {@code VarHandle} makes on every access) when the JVM exports {@code jdk.internal.misc}, as
+ * framepipe's jar manifest and launcher do, and through the {@link #SLOTS} {@code VarHandle}
+ * otherwise. The ordering above holds on both paths; {@link #slotAccess()} says which is in use.
  *
  * @param <E> element type; null elements are rejected
  */
@@ -257,7 +264,12 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         if (index >= producerLimit && !refreshLimit(buffer, index)) {
             return false;
         }
-        SLOTS.setRelease(buffer, slot(index), e); // publishes e to the consumer's getAcquire
+        // Publishes e to the consumer's acquire load of the slot.
+        if (UnsafeSlots.ENABLED) {
+            UnsafeSlots.putRelease(buffer, offset(index), e);
+        } else {
+            SLOTS.setRelease(buffer, slot(index), e);
+        }
         PRODUCER_INDEX.setRelease(this, index + 1); // for size()/isEmpty(); after the slot
         return true;
     }
@@ -273,11 +285,11 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
      */
     private boolean refreshLimit(Object[] buffer, long index) {
         final int step = lookAheadStep;
-        if (step > 0 && SLOTS.getAcquire(buffer, slot(index + step)) == null) {
+        if (step > 0 && loadAcquire(buffer, index + step) == null) {
             producerLimit = index + step; // indices [index, index + step) are free
             return true;
         }
-        if (SLOTS.getAcquire(buffer, slot(index)) != null) {
+        if (loadAcquire(buffer, index) != null) {
             return false; // full: element index - capacity is still there
         }
         producerLimit = index + 1;
@@ -293,24 +305,38 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         assert assertConsumerThread();
         final Object[] buffer = this.buffer;
         final long index = consumerIndex; // own field: plain read
-        final int slot = slot(index);
         // The slot is the flag: non-null means published (acquire pairs with the producer's
-        // release store of the element). No index of the producer's is read.
-        @SuppressWarnings("unchecked")
-        final E e = (E) SLOTS.getAcquire(buffer, slot);
-        if (e == null) {
-            return null;
+        // release store of the element). No index of the producer's is read. Then the slot is
+        // handed back with a release store of null (the read of e is ordered before it; the
+        // producer's acquire probe pairs with it), so nothing is retained.
+        final Object e;
+        if (UnsafeSlots.ENABLED) {
+            // One offset for both: C2 cannot reuse a field read across the acquire, so computing
+            // it twice would read mask twice.
+            final long offset = offset(index);
+            e = UnsafeSlots.getAcquire(buffer, offset);
+            if (e == null) {
+                return null;
+            }
+            UnsafeSlots.putRelease(buffer, offset, null);
+        } else {
+            final int slot = slot(index);
+            e = SLOTS.getAcquire(buffer, slot);
+            if (e == null) {
+                return null;
+            }
+            // A release fence then a plain store of null is a release store. Not
+            // SLOTS.setRelease: a VarHandle store into Object[] checks the array's runtime class
+            // even for null, a load and a branch per poll (perfasm), 6 % of offer+poll on one
+            // thread (singleThread_ring 1.99 -> 1.86 ns). The store cannot be elided or hoisted:
+            // every poll writes a different slot, and a fence precedes it.
+            VarHandle.releaseFence();
+            buffer[slot] = null;
         }
-        // Hands the slot back; nothing retained. A release fence then a plain store of null is a
-        // release store (the read of e above is ordered before it; the producer's getAcquire
-        // probe pairs with it). Not SLOTS.setRelease: a VarHandle store into Object[] checks the
-        // array's runtime class even for null, a load and a branch per poll (perfasm), 6 % of
-        // offer+poll on one thread (singleThread_ring 1.99 -> 1.86 ns). The store cannot be
-        // elided or hoisted: every poll writes a different slot, and a fence precedes it.
-        VarHandle.releaseFence();
-        buffer[slot] = null;
         CONSUMER_INDEX.setRelease(this, index + 1); // for size()/isEmpty()
-        return e;
+        @SuppressWarnings("unchecked")
+        final E element = (E) e;
+        return element;
     }
 
     /**
@@ -360,6 +386,14 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
         return consumed >= (long) PRODUCER_INDEX.getAcquire(this);
     }
 
+    /**
+     * Which slot access this JVM uses: {@code "unsafe"}, or {@code "varhandle"} with the reason
+     * the faster path is not available (for the startup log).
+     */
+    public static String slotAccess() {
+        return UnsafeSlots.ENABLED ? "unsafe" : "varhandle (" + UnsafeSlots.UNAVAILABLE_REASON + ")";
+    }
+
     /** Any thread. */
     public int capacity() {
         return (int) (mask + 1);
@@ -373,6 +407,22 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
      */
     private int slot(long index) {
         return SLOT_PAD + (int) (index & mask);
+    }
+
+    /**
+     * Byte offset of the slot of {@code index}, for {@link UnsafeSlots}. In long arithmetic, which
+     * C2 folds into the addressing mode; going through the int {@link #slot} costs a sign extension
+     * and two moves per access (perfasm).
+     */
+    private long offset(long index) {
+        return UnsafeSlots.offset(SLOT_PAD + (index & mask));
+    }
+
+    /** Acquire load of the slot of {@code index}. */
+    private Object loadAcquire(Object[] buffer, long index) {
+        return UnsafeSlots.ENABLED
+                ? UnsafeSlots.getAcquire(buffer, offset(index))
+                : SLOTS.getAcquire(buffer, slot(index));
     }
 
     // ---- debug-only thread checks, run only under assert --------------------------------------

@@ -10,6 +10,7 @@ import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
 import dev.framepipe.pipeline.FrameProcessor;
 import dev.framepipe.pipeline.Lane;
+import dev.framepipe.ring.SpscRing;
 import dev.framepipe.security.ServerTls;
 import dev.framepipe.security.TlsHandshakeGuard;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -179,7 +180,8 @@ public final class FramepipeServer implements AutoCloseable {
         phase = Phase.READY;
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
                 + ", transport " + transport.name() + ", allocator " + config.allocator().name().toLowerCase()
-                + ", kernels " + Kernels.implementationName() + ", " + lanes.size() + " I/O threads, "
+                + ", kernels " + Kernels.implementationName() + ", ring slots " + SpscRing.slotAccess()
+                + ", " + lanes.size() + " I/O threads, "
                 + workers.getParallelism() + " workers"
                 + (idlePark > 0 ? "" : " (no more workers than I/O threads: drains do not park between bursts)"));
         return this;
