@@ -3,9 +3,13 @@ package dev.framepipe.ring;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.SpscArrayQueue;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
@@ -27,6 +31,9 @@ import org.openjdk.jmh.infra.Control;
  *       invocation is one successful offer (or poll); a full (empty) queue is retried (spin,
  *       then yield: {@link #backOff}) until it succeeds or the iteration ends. The poll method's score is the
  *       hand-off rate; the group score is offers + polls.</li>
+ *   <li>{@code drain_*}: the same producer against a consumer that takes up to
+ *       {@link #DRAIN_LIMIT} elements per call with the queue's own {@code drain}, as
+ *       RingConsumer does in the pipeline; the {@code elements} counter is the hand-off rate.</li>
  *   <li>{@code pingPong_*}: round trip of one token through two queues, ping thread and pong
  *       thread both spinning (SampleTime, ns per round trip). Read the median (p50): on 2 cores
  *       shared with other builds, a round trip in which either thread was descheduled takes
@@ -35,6 +42,10 @@ import org.openjdk.jmh.infra.Control;
  *       scheduled check) with the drain on a 1-worker ForkJoinPool, and the round trip of a token
  *       through a RingConsumer whose handler answers on a second ring: the cost of a wake-up.</li>
  * </ul>
+ * {@code *_ring} benchmarks run SpscRing on its Unsafe slot access (the class's {@code @Fork}
+ * grants the export, as the product's jar manifest does); {@code *_ringVarHandle} run the same
+ * class in forks that force its VarHandle path, so one run compares the two. Each ring state
+ * checks at set-up that its fork uses the path it is named for.
  * Elements are preallocated Integers, so every allocation that {@code -prof gc} reports is the
  * queue's. Each queue type has its own benchmark methods and state classes so that every call
  * site stays monomorphic in the single forked JVM.
@@ -45,7 +56,20 @@ import org.openjdk.jmh.infra.Control;
  * </pre>
  */
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = RingBenchmark.EXPORT)
 public class RingBenchmark {
+
+    /** Lets SpscRing reach the internal Unsafe (ring/UnsafeSlots.java), as the product's jar does. */
+    static final String EXPORT = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
+    /** The same ring on its VarHandle path, in forks of its own (the choice is per JVM). */
+    static final String VARHANDLE = "-Dframepipe.ring.slots=varhandle";
+
+    /** Numbers from the wrong path would be quietly wrong: each ring state checks its JVM's. */
+    static void expectSlotAccess(String prefix) {
+        if (!SpscRing.slotAccess().startsWith(prefix)) {
+            throw new IllegalStateException("expected " + prefix + " slot access, this fork has " + SpscRing.slotAccess());
+        }
+    }
 
     static final int CAPACITY = 1024;
     /** Spins before yielding: 2 shared cores, so a waiting thread must let its partner run. */
@@ -65,11 +89,56 @@ public class RingBenchmark {
         }
     }
 
+    // SpscRing's loops, shared by its Unsafe and VarHandle benchmarks: the same class, one path
+    // per fork, so the call sites stay monomorphic either way.
+
+    static void ringOffer(SpscRing<Integer> q, Control ctl) {
+        for (int idle = 0; !q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+    }
+
+    static Integer ringPoll(SpscRing<Integer> q, Control ctl) {
+        Integer e;
+        for (int idle = 0; (e = q.poll()) == null && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        return e;
+    }
+
+    static int ringBurst(SpscRing<Integer> q) {
+        for (int i = 0; i < BURST; i++) {
+            q.offer(TOKEN);
+        }
+        int sum = 0;
+        for (int i = 0; i < BURST; i++) {
+            sum += q.poll();
+        }
+        return sum;
+    }
+
     // ---- throughput -------------------------------------------------------------------------
 
     @State(Scope.Group)
     public static class RingQ {
         final SpscRing<Integer> q = new SpscRing<>(CAPACITY);
+
+        String slots() {
+            return "unsafe";
+        }
+
+        @Setup(Level.Trial)
+        public void check() {
+            expectSlotAccess(slots());
+        }
+    }
+
+    @State(Scope.Group)
+    public static class RingVhQ extends RingQ {
+        @Override
+        String slots() {
+            return "varhandle";
+        }
     }
 
     /** The first SpscRing design (each side caches the other's index), benchmark-only. */
@@ -93,9 +162,7 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public void ringOffer(RingQ s, Control ctl) {
-        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
-            backOff(idle);
-        }
+        ringOffer(s.q, ctl);
     }
 
     @Benchmark
@@ -103,11 +170,25 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public Integer ringPoll(RingQ s, Control ctl) {
-        Integer e;
-        for (int idle = 0; (e = s.q.poll()) == null && !ctl.stopMeasurement; idle++) {
-            backOff(idle);
-        }
-        return e;
+        return ringPoll(s.q, ctl);
+    }
+
+    @Benchmark
+    @Group("throughput_ringVarHandle")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    @Fork(value = 1, jvmArgsAppend = {EXPORT, VARHANDLE})
+    public void ringVhOffer(RingVhQ s, Control ctl) {
+        ringOffer(s.q, ctl);
+    }
+
+    @Benchmark
+    @Group("throughput_ringVarHandle")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    @Fork(value = 1, jvmArgsAppend = {EXPORT, VARHANDLE})
+    public Integer ringVhPoll(RingVhQ s, Control ctl) {
+        return ringPoll(s.q, ctl);
     }
 
     @Benchmark
@@ -137,7 +218,11 @@ public class RingBenchmark {
     @GroupThreads(1)
     @BenchmarkMode(Mode.Throughput)
     public void jctoolsOffer(JcQ s, Control ctl) {
-        for (int idle = 0; !s.q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
+        jctoolsOffer(s.q, ctl);
+    }
+
+    static void jctoolsOffer(SpscArrayQueue<Integer> q, Control ctl) {
+        for (int idle = 0; !q.offer(TOKEN) && !ctl.stopMeasurement; idle++) {
             backOff(idle);
         }
     }
@@ -176,6 +261,71 @@ public class RingBenchmark {
         return e;
     }
 
+    // ---- throughput with a batch-draining consumer, as the pipeline's worker consumes ---------
+
+    /** Elements a drain may take per call: RingConsumer's batch limit in the pipeline. */
+    static final int DRAIN_LIMIT = 64;
+
+    /**
+     * The consumer's element count: an invocation of a drain benchmark moves 0 to DRAIN_LIMIT
+     * elements, so JMH's invocation count says nothing; this counter is reported as ops/us.
+     */
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class Drained {
+        public long elements;
+        /** Made at set-up: a lambda per invocation would allocate on the measured path. */
+        Consumer<Integer> ringSink;
+        MessagePassingQueue.Consumer<Integer> jctoolsSink;
+
+        @Setup(Level.Iteration)
+        public void start(Blackhole bh) {
+            elements = 0;
+            ringSink = bh::consume;
+            jctoolsSink = bh::consume;
+        }
+    }
+
+    @Benchmark
+    @Group("drain_ring")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void drainRingOffer(RingQ s, Control ctl) {
+        ringOffer(s.q, ctl);
+    }
+
+    @Benchmark
+    @Group("drain_ring")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void drainRingDrain(RingQ s, Drained d, Control ctl) {
+        int n;
+        for (int idle = 0; (n = s.q.drain(d.ringSink, DRAIN_LIMIT)) == 0 && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        d.elements += n;
+    }
+
+    @Benchmark
+    @Group("drain_jctools")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void drainJctoolsOffer(JcQ s, Control ctl) {
+        jctoolsOffer(s.q, ctl);
+    }
+
+    @Benchmark
+    @Group("drain_jctools")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.Throughput)
+    public void drainJctoolsDrain(JcQ s, Drained d, Control ctl) {
+        int n;
+        for (int idle = 0; (n = s.q.drain(d.jctoolsSink, DRAIN_LIMIT)) == 0 && !ctl.stopMeasurement; idle++) {
+            backOff(idle);
+        }
+        d.elements += n;
+    }
+
     // ---- one thread: the instructions of offer + poll, no cross-core traffic ----------------
 
     /** Elements per invocation of the single-thread benchmarks: offered, then polled. */
@@ -184,6 +334,23 @@ public class RingBenchmark {
     @State(Scope.Thread)
     public static class RingSolo {
         final SpscRing<Integer> q = new SpscRing<>(CAPACITY);
+
+        String slots() {
+            return "unsafe";
+        }
+
+        @Setup(Level.Trial)
+        public void check() {
+            expectSlotAccess(slots());
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class RingVhSolo extends RingSolo {
+        @Override
+        String slots() {
+            return "varhandle";
+        }
     }
 
     @State(Scope.Thread)
@@ -205,14 +372,16 @@ public class RingBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     @OperationsPerInvocation(2 * BURST)
     public int singleThread_ring(RingSolo s) {
-        for (int i = 0; i < BURST; i++) {
-            s.q.offer(TOKEN);
-        }
-        int sum = 0;
-        for (int i = 0; i < BURST; i++) {
-            sum += s.q.poll();
-        }
-        return sum;
+        return ringBurst(s.q);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(2 * BURST)
+    @Fork(value = 1, jvmArgsAppend = {EXPORT, VARHANDLE})
+    public int singleThread_ringVarHandle(RingVhSolo s) {
+        return ringBurst(s.q);
     }
 
     @Benchmark
@@ -252,11 +421,28 @@ public class RingBenchmark {
         final SpscRing<Integer> there = new SpscRing<>(CAPACITY);
         final SpscRing<Integer> back = new SpscRing<>(CAPACITY);
 
+        String slots() {
+            return "unsafe";
+        }
+
+        @Setup(Level.Trial)
+        public void check() {
+            expectSlotAccess(slots());
+        }
+
         /** A token stranded by the end of the last iteration would double the tokens in flight. */
         @Setup(Level.Iteration)
         public void clear() {
             while (there.poll() != null) { }
             while (back.poll() != null) { }
+        }
+    }
+
+    @State(Scope.Group)
+    public static class RingVhPair extends RingPair {
+        @Override
+        String slots() {
+            return "varhandle";
         }
     }
 
@@ -303,11 +489,7 @@ public class RingBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Integer ringPing(RingPair s, Control ctl) {
         s.there.offer(TOKEN);
-        Integer e;
-        for (int idle = 0; (e = s.back.poll()) == null && !ctl.stopMeasurement; idle++) {
-            backOff(idle);
-        }
-        return e;
+        return ringPoll(s.back, ctl);
     }
 
     @Benchmark
@@ -316,10 +498,31 @@ public class RingBenchmark {
     @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public void ringPong(RingPair s, Control ctl) {
-        Integer e;
-        for (int idle = 0; (e = s.there.poll()) == null && !ctl.stopMeasurement; idle++) {
-            backOff(idle);
+        Integer e = ringPoll(s.there, ctl);
+        if (e != null) {
+            s.back.offer(e);
         }
+    }
+
+    @Benchmark
+    @Group("pingPong_ringVarHandle")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {EXPORT, VARHANDLE})
+    public Integer ringVhPing(RingVhPair s, Control ctl) {
+        s.there.offer(TOKEN);
+        return ringPoll(s.back, ctl);
+    }
+
+    @Benchmark
+    @Group("pingPong_ringVarHandle")
+    @GroupThreads(1)
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @Fork(value = 1, jvmArgsAppend = {EXPORT, VARHANDLE})
+    public void ringVhPong(RingVhPair s, Control ctl) {
+        Integer e = ringPoll(s.there, ctl);
         if (e != null) {
             s.back.offer(e);
         }
