@@ -171,8 +171,9 @@ abstract class SpscRingPad3<E> extends SpscRingConsumerFields<E> {
  * the slots themselves are the full/empty flags, the producer keeps a cached limit (its view of
  * the consumer's progress, refreshed by probing a slot a quarter of the ring ahead), the two
  * sides' fields sit on separate cache-line pairs, and all ordering is release/acquire (through
- * VarHandles, or their unchecked equivalents: see "Slot access"). In the common case offer touches only its own fields and the slot it fills, and
- * poll only its own field and the slot it empties.
+ * VarHandles, or their unchecked equivalents: see "Slot access"). In the common case offer
+ * touches only its own fields and the slot it fills, and poll only its own field and the slot it
+ * empties.
  *
  * <p>The first design had each side cache the other side's index (a Lamport ring). Whenever
  * such a cache runs out - every element when the ring runs near-empty or near-full - the reader
