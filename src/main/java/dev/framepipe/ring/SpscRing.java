@@ -242,9 +242,11 @@ public final class SpscRing<E> extends SpscRingPad3<E> {
     /**
      * @param capacity a power of two, {@code 1 <= capacity <= 2^30}
      * @throws IllegalArgumentException otherwise
+     * @throws IllegalStateException if {@code framepipe.ring.slots} is neither auto nor varhandle
      */
     public SpscRing(int capacity) {
         super(capacity);
+        UnsafeSlots.checkSetting();
         // Every slot is free on the first lap: no probing until the producer has gone round once.
         this.producerLimit = capacity;
     }

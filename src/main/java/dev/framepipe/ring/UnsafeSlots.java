@@ -34,7 +34,8 @@ import java.lang.invoke.MethodType;
  * to the intrinsic: {@code -prof perfasm} shows a plain load or store, no call and no check.
  *
  * <p>{@code -Dframepipe.ring.slots=varhandle} forces the {@code VarHandle} path (the tests run both
- * paths); {@code auto}, the default, takes this one when the export is there.
+ * paths); {@code auto}, the default, takes this one when the export is there; any other value
+ * makes every ring's constructor throw.
  */
 final class UnsafeSlots {
 
@@ -53,6 +54,12 @@ final class UnsafeSlots {
     private static final int SHIFT;
     /** Why the internal {@code Unsafe} is not used, or null when it is; for the startup log. */
     static final String UNAVAILABLE_REASON;
+    /**
+     * The error when {@link #PROPERTY} has a value other than auto or varhandle, else null.
+     * Reported by {@link #checkSetting()} (every ring's constructor), not thrown here: an error in
+     * a static initializer would surface as an ExceptionInInitializerError at the first offer.
+     */
+    private static final String SETTING_ERROR;
 
     static {
         MethodHandle get = null;
@@ -60,11 +67,13 @@ final class UnsafeSlots {
         long base = 0;
         int shift = 0;
         String reason;
+        String settingError = null;
         final String wanted = System.getProperty(PROPERTY, "auto");
         if ("varhandle".equals(wanted)) {
             reason = PROPERTY + "=varhandle";
         } else if (!"auto".equals(wanted)) {
-            throw new IllegalStateException(PROPERTY + " must be auto or varhandle, was '" + wanted + "'");
+            settingError = PROPERTY + " must be auto or varhandle, was '" + wanted + "'";
+            reason = settingError;
         } else {
             try {
                 final Class<?> k = Class.forName("jdk.internal.misc.Unsafe");
@@ -102,6 +111,14 @@ final class UnsafeSlots {
         BASE = base;
         SHIFT = shift;
         UNAVAILABLE_REASON = reason;
+        SETTING_ERROR = settingError;
+    }
+
+    /** Throws if {@link #PROPERTY} is set to an unknown value, so that no ring runs on a guess. */
+    static void checkSetting() {
+        if (SETTING_ERROR != null) {
+            throw new IllegalStateException(SETTING_ERROR);
+        }
     }
 
     /** Byte offset of array element {@code slot}; C2 folds it into the load's addressing mode. */

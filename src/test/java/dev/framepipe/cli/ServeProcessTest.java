@@ -91,6 +91,19 @@ class ServeProcessTest {
     }
 
     @Test
+    void aBadRingSlotsPropertyStopsStartUpWithOneLineNamingIt() throws Exception {
+        ProcessBuilder pb = serve();
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-Dframepipe.ring.slots=fast");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isEqualTo(1);
+        assertThat(out).contains("framepipe serve: cannot start:")
+                .contains("framepipe.ring.slots must be auto or varhandle, was 'fast'")
+                .doesNotContain("ExceptionInInitializerError");
+    }
+
+    @Test
     void aBadValueInTheEnvironmentNamesTheVariable() throws Exception {
         ProcessBuilder pb = serve();
         pb.environment().put("FRAMEPIPE_IDLE_TIMEOUT", "soon");
