@@ -6,15 +6,23 @@
 # ---- build: Maven on JDK 25 -------------------------------------------------------------------
 FROM maven:3.9-eclipse-temurin-25 AS build
 WORKDIR /src
-# The POM alone first: packaging the empty project fetches every plugin and dependency the
-# real build uses, in a layer rebuilt only when the POM changes, not on every source edit.
+# The POMs alone first: packaging the empty modules fetches every plugin and dependency the
+# real build uses, in a layer rebuilt only when a POM changes, not on every source edit.
 # (dependency:go-offline cannot resolve Netty's os-classified transitive artifacts.)
+# Only the service and what it depends on are built (-pl server -am); the tools stay out.
 COPY pom.xml ./
-RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true package && rm -rf target
-COPY src/main ./src/main
+COPY protocol/pom.xml protocol/
+COPY clients/java/pom.xml clients/java/
+COPY server/pom.xml server/
+COPY tools/pom.xml tools/
+RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true -pl server -am package \
+ && rm -rf protocol/target clients/java/target server/target
+COPY protocol/src/main protocol/src/main
+COPY clients/java/src/main clients/java/src/main
+COPY server/src/main server/src/main
 # Tests run in CI on the source tree (bin/framepipe test), not in the image build.
-RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true package \
- && test -s target/framepipe.jar && ls target/lib/*.jar > /dev/null
+RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true -pl server -am package \
+ && test -s server/target/framepipe.jar && ls server/target/lib/*.jar > /dev/null
 
 # ---- runtime: JRE 25 ----------------------------------------------------------------------------
 FROM eclipse-temurin:25-jre
@@ -37,8 +45,8 @@ RUN java --add-modules=jdk.incubator.vector -version 2>&1 | grep -q 'version "25
       --shell /usr/sbin/nologin framepipe
 
 # Dependencies before the application jar: the larger layer changes less often.
-COPY --from=build /src/target/lib/ /opt/framepipe/lib/
-COPY --from=build /src/target/framepipe.jar /opt/framepipe/framepipe.jar
+COPY --from=build /src/server/target/lib/ /opt/framepipe/lib/
+COPY --from=build /src/server/target/framepipe.jar /opt/framepipe/framepipe.jar
 COPY config/framepipe.yaml /etc/framepipe/framepipe.yaml
 
 # Settings: the file above, overridden by FRAMEPIPE_* variables (FRAMEPIPE_FRAME_PORT, ...).

@@ -1,0 +1,66 @@
+package dev.framepipe.codec;
+
+import dev.framepipe.protocol.Kinds;
+
+/**
+ * A request classified by kind and op, as the metrics label it. Resolved once per frame by a
+ * table look-up so that counters can be indexed without building tags.
+ */
+public enum OpType {
+    STATS("floats", "stats"),
+    SCALE("floats", "scale"),
+    UPPER("text", "upper"),
+    LOWER("text", "lower"),
+    COUNT("text", "count"),
+    PING("ping", "ping"),
+    FLOATS_UNKNOWN("floats", "unknown"),
+    TEXT_UNKNOWN("text", "unknown"),
+    PING_UNKNOWN("ping", "unknown"),
+    OTHER("other", "unknown");
+
+    private final String kindLabel;
+    private final String opLabel;
+
+    OpType(String kindLabel, String opLabel) {
+        this.kindLabel = kindLabel;
+        this.opLabel = opLabel;
+    }
+
+    public String kindLabel() {
+        return kindLabel;
+    }
+
+    public String opLabel() {
+        return opLabel;
+    }
+
+    public static OpType of(int kind, int op) {
+        return switch (kind) {
+            case Kinds.FLOATS -> switch (op) {
+                case Kinds.OP_STATS -> STATS;
+                case Kinds.OP_SCALE -> SCALE;
+                default -> FLOATS_UNKNOWN;
+            };
+            case Kinds.TEXT -> switch (op) {
+                case Kinds.OP_UPPER -> UPPER;
+                case Kinds.OP_LOWER -> LOWER;
+                case Kinds.OP_COUNT -> COUNT;
+                default -> TEXT_UNKNOWN;
+            };
+            case Kinds.PING -> op == Kinds.OP_PING ? PING : PING_UNKNOWN;
+            default -> OTHER;
+        };
+    }
+
+    /** Index of the {@code kind} label (floats, text, ping, other) for per-kind counters. */
+    public int kindIndex() {
+        return switch (this) {
+            case STATS, SCALE, FLOATS_UNKNOWN -> 0;
+            case UPPER, LOWER, COUNT, TEXT_UNKNOWN -> 1;
+            case PING, PING_UNKNOWN -> 2;
+            case OTHER -> 3;
+        };
+    }
+
+    public static final String[] KIND_LABELS = {"floats", "text", "ping", "other"};
+}

@@ -1,0 +1,232 @@
+package dev.framepipe.deploy;
+
+import dev.framepipe.testing.ProjectFiles;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.framepipe.config.ConfigLoader;
+import dev.framepipe.config.FramepipeConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * The manifests in docker/k8s hold together: kinds and API versions a current cluster serves,
+ * selectors that match the pods, probes and ports that match the service's settings, a grace
+ * period that covers the preStop delay and the drain, a non-root read-only pod, and a
+ * ConfigMap framepipe itself accepts. (No cluster here, so no kubectl dry run: a schema check
+ * runs in CI with docker/k8s/schema-check.sh.)
+ */
+class KubernetesManifestsTest {
+
+    private static final Path DIR = ProjectFiles.path("docker", "k8s");
+    private static final Map<String, String> API_VERSIONS = Map.of(
+            "ConfigMap", "v1",
+            "Deployment", "apps/v1",
+            "Service", "v1",
+            "PodDisruptionBudget", "policy/v1",
+            "HorizontalPodAutoscaler", "autoscaling/v2",
+            "PodMonitor", "monitoring.coreos.com/v1");
+
+    private static List<Map<String, Object>> docs;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void load() throws IOException {
+        Map<String, Object> kustomization = yaml(DIR.resolve("kustomization.yaml"));
+        List<String> resources = list(kustomization.get("resources"));
+        try (Stream<Path> files = Files.list(DIR)) {
+            assertThat(files.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")))
+                    .as("every manifest is listed in kustomization.yaml").containsExactlyInAnyOrderElementsOf(resources);
+        }
+        docs = new ArrayList<>();
+        for (String r : resources) {
+            docs.add(yaml(DIR.resolve(r)));
+        }
+    }
+
+    @Test
+    void everyKindIsPresentOnceWithTheApiVersionClustersServe() {
+        List<String> kinds = docs.stream().map(d -> (String) d.get("kind")).toList();
+        assertThat(kinds).containsExactlyInAnyOrderElementsOf(API_VERSIONS.keySet());
+        for (Map<String, Object> d : docs) {
+            assertThat(d.get("apiVersion")).as("apiVersion of %s", d.get("kind")).isEqualTo(API_VERSIONS.get(d.get("kind")));
+            assertThat(str(d, "metadata.name")).as("name of %s", d.get("kind")).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+        }
+    }
+
+    @Test
+    void theConfigMapIsAConfigurationFramepipeAcceptsAndRetiresConnections() throws IOException {
+        FramepipeConfig config = config();
+        assertThat(config.bindAddress()).isEqualTo("0.0.0.0");
+        assertThat(config.maxConnectionAge()).as("connections must move to new replicas").isPositive();
+        Map<String, Object> c = container();
+        assertThat(env(c, "FRAMEPIPE_CONFIG")).isEqualTo("/etc/framepipe/framepipe.yaml");
+        Map<String, Object> mount = volumeMount(c, "/etc/framepipe");
+        Map<String, Object> volume = named(list(get(deployment(), "spec.template.spec.volumes")), (String) mount.get("name"));
+        assertThat(str(volume, "configMap.name")).isEqualTo(str(doc("ConfigMap"), "metadata.name"));
+    }
+
+    @Test
+    void probesAndPortsMatchTheServersSettings() throws IOException {
+        FramepipeConfig config = config();
+        Map<String, Object> c = container();
+        assertThat(containerPort(c, "frames")).isEqualTo(config.framePort());
+        assertThat(containerPort(c, "metrics")).isEqualTo(config.httpPort());
+        assertThat(str(c, "readinessProbe.httpGet.path")).isEqualTo("/health/ready");
+        assertThat(str(c, "livenessProbe.httpGet.path")).isEqualTo("/health/live");
+        for (String probe : List.of("readinessProbe", "livenessProbe", "startupProbe")) {
+            assertThat(get(c, probe + ".httpGet.port")).as(probe).isEqualTo("metrics");
+        }
+        for (Map<String, Object> p : KubernetesManifestsTest.<Map<String, Object>>list(get(doc("Service"), "spec.ports"))) {
+            assertThat(containerPort(c, (String) p.get("targetPort"))).as("service port %s", p.get("name"))
+                    .isEqualTo(p.get("port"));
+        }
+        Map<String, Object> endpoint = KubernetesManifestsTest.<Map<String, Object>>list(get(doc("PodMonitor"), "spec.podMetricsEndpoints")).getFirst();
+        assertThat(endpoint.get("port")).isEqualTo("metrics");
+        assertThat(endpoint.get("path")).isEqualTo("/metrics");
+    }
+
+    @Test
+    void theGracePeriodCoversThePreStopDelayAndTheDrain() throws IOException {
+        Duration drain = config().drainTimeout();
+        List<String> preStop = list(get(container(), "lifecycle.preStop.exec.command"));
+        assertThat(preStop).hasSize(2).first().isEqualTo("sleep");
+        long sleep = Long.parseLong(preStop.get(1));
+        long grace = ((Number) get(deployment(), "spec.template.spec.terminationGracePeriodSeconds")).longValue();
+        assertThat(grace).as("terminationGracePeriodSeconds >= preStop %ds + drain-timeout %ds + 5s to exit",
+                sleep, drain.toSeconds()).isGreaterThanOrEqualTo(sleep + drain.toSeconds() + 5);
+    }
+
+    @Test
+    void everySelectorMatchesThePodsLabels() {
+        Map<String, Object> podLabels = map(get(deployment(), "spec.template.metadata.labels"));
+        assertThat(podLabels).containsAllEntriesOf(map(get(deployment(), "spec.selector.matchLabels")));
+        assertThat(podLabels).containsAllEntriesOf(map(get(doc("Service"), "spec.selector")));
+        assertThat(podLabels).containsAllEntriesOf(map(get(doc("PodDisruptionBudget"), "spec.selector.matchLabels")));
+        assertThat(podLabels).containsAllEntriesOf(map(get(doc("PodMonitor"), "spec.selector.matchLabels")));
+        Map<String, Object> target = map(get(doc("HorizontalPodAutoscaler"), "spec.scaleTargetRef"));
+        assertThat(target).containsEntry("kind", "Deployment").containsEntry("apiVersion", "apps/v1")
+                .containsEntry("name", str(deployment(), "metadata.name"));
+    }
+
+    @Test
+    void scalingKeepsAtLeastOnePodServingThroughDisruptions() {
+        Map<String, Object> hpa = doc("HorizontalPodAutoscaler");
+        int min = ((Number) get(hpa, "spec.minReplicas")).intValue();
+        int max = ((Number) get(hpa, "spec.maxReplicas")).intValue();
+        assertThat(min).isGreaterThanOrEqualTo(2).isLessThanOrEqualTo(max);
+        assertThat(get(deployment(), "spec.replicas")).as("the HPA owns the replica count").isNull();
+        assertThat(((Number) get(doc("PodDisruptionBudget"), "spec.maxUnavailable")).intValue()).isLessThan(min);
+        assertThat(get(deployment(), "spec.strategy.rollingUpdate.maxUnavailable")).isEqualTo(0);
+        Map<String, Object> resources = map(get(container(), "resources"));
+        assertThat(str(resources, "requests.cpu")).as("CPU utilization needs a request").isNotBlank();
+        assertThat(str(resources, "limits.memory")).as("the JVM sizes memory from the limit").isNotBlank();
+    }
+
+    @Test
+    void thePodRunsAsTheImagesNonRootUserWithAReadOnlyRootFileSystem() throws IOException {
+        Map<String, Object> pod = map(get(deployment(), "spec.template.spec.securityContext"));
+        assertThat(pod.get("runAsNonRoot")).isEqualTo(true);
+        Matcher user = Pattern.compile("(?m)^USER (\\d+)").matcher(Files.readString(ProjectFiles.path("Dockerfile")));
+        assertThat(user.find()).as("Dockerfile has a numeric USER").isTrue();
+        assertThat(pod.get("runAsUser")).isEqualTo(Integer.parseInt(user.group(1))).isNotEqualTo(0);
+        Map<String, Object> c = container();
+        assertThat(get(c, "securityContext.readOnlyRootFilesystem")).isEqualTo(true);
+        assertThat(get(c, "securityContext.allowPrivilegeEscalation")).isEqualTo(false);
+        assertThat(list(get(c, "securityContext.capabilities.drop"))).containsExactly("ALL");
+        Map<String, Object> tmpMount = volumeMount(c, "/tmp"); // Netty's native library is unpacked there
+        Map<String, Object> volume = named(list(get(deployment(), "spec.template.spec.volumes")), (String) tmpMount.get("name"));
+        assertThat(volume).containsKey("emptyDir");
+    }
+
+    // ---- helpers ----
+
+    private static FramepipeConfig config() throws IOException {
+        Path file = tmp.resolve("framepipe.yaml");
+        Files.writeString(file, str(doc("ConfigMap"), "data.framepipe\\.yaml"));
+        return ConfigLoader.load(file, Map.of(), Map.of());
+    }
+
+    private static Map<String, Object> deployment() {
+        return doc("Deployment");
+    }
+
+    private static Map<String, Object> container() {
+        List<Map<String, Object>> containers = list(get(deployment(), "spec.template.spec.containers"));
+        assertThat(containers).hasSize(1);
+        return containers.getFirst();
+    }
+
+    private static Map<String, Object> doc(String kind) {
+        return docs.stream().filter(d -> kind.equals(d.get("kind"))).findFirst().orElseThrow();
+    }
+
+    private static int containerPort(Map<String, Object> container, String name) {
+        return ((Number) named(list(container.get("ports")), name).get("containerPort")).intValue();
+    }
+
+    private static String env(Map<String, Object> container, String name) {
+        return (String) named(list(container.get("env")), name).get("value");
+    }
+
+    private static Map<String, Object> volumeMount(Map<String, Object> container, String path) {
+        List<Map<String, Object>> mounts = list(container.get("volumeMounts"));
+        return mounts.stream().filter(m -> path.equals(m.get("mountPath"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume mounted at " + path));
+    }
+
+    private static Map<String, Object> named(List<Map<String, Object>> items, String name) {
+        return items.stream().filter(i -> name.equals(i.get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no item named " + name + " in " + items));
+    }
+
+    /** Follows a dotted path ({@code \\.} for a dot inside a key); null when absent. */
+    private static Object get(Map<String, Object> root, String path) {
+        Object node = root;
+        for (String key : path.split("(?<!\\\\)\\.")) {
+            if (!(node instanceof Map<?, ?> m)) {
+                return null;
+            }
+            node = m.get(key.replace("\\.", "."));
+        }
+        return node;
+    }
+
+    private static String str(Map<String, Object> root, String path) {
+        Object v = get(root, path);
+        assertThat(v).as(path).isNotNull();
+        return String.valueOf(v);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object o) {
+        assertThat(o).isInstanceOf(Map.class);
+        return (Map<String, Object>) o;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> List<T> list(Object o) {
+        assertThat(o).isInstanceOf(List.class);
+        return (List<T>) o;
+    }
+
+    static Map<String, Object> yaml(Path file) throws IOException {
+        return map(new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file)));
+    }
+}

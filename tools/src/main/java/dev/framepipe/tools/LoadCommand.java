@@ -1,0 +1,132 @@
+package dev.framepipe.tools;
+
+import dev.framepipe.loadgen.LoadGenerator;
+import dev.framepipe.loadgen.LoadResult;
+import dev.framepipe.loadgen.MixEntry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import dev.framepipe.cli.Commands;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code framepipe load}: drives a server (or the baseline) and reports throughput and latency. */
+@Command(name = "framepipe load", mixinStandardHelpOptions = true,
+        description = "Load generator: pipelined requests on N connections, verified answers, HdrHistogram latency.")
+final class LoadCommand implements Callable<Integer> {
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "server host (default ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "7070", description = "frame port (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = {"-c", "--connections"}, defaultValue = "8", description = "connections (default ${DEFAULT-VALUE})")
+    int connections;
+
+    @Option(names = {"-d", "--depth"}, defaultValue = "128", description = "requests in flight per connection (default ${DEFAULT-VALUE})")
+    int depth;
+
+    @Option(names = {"-m", "--mix"}, defaultValue = "stats:64",
+            description = "frame mix, op:size[@weight],...: stats:N / scale:N floats; upper:N, lower:N, count:N, ping:N bytes (default ${DEFAULT-VALUE})")
+    String mix;
+
+    @Option(names = "--duration", defaultValue = "10s", description = "measured time after the warm-up (default ${DEFAULT-VALUE})")
+    String duration;
+
+    @Option(names = "--frames", defaultValue = "0", description = "stop after this many measured frames instead (0 = use --duration)")
+    long frames;
+
+    @Option(names = "--warmup", defaultValue = "3s", description = "warm-up before measuring (default ${DEFAULT-VALUE})")
+    String warmup;
+
+    @Option(names = "--rate", defaultValue = "0",
+            description = "fixed total request rate per second, open loop with latency corrected for coordinated omission (0 = closed loop)")
+    double rate;
+
+    @Option(names = "--verify", defaultValue = "values",
+            description = "values (check ids, order and result values of a sample) or ids (ids, order, kinds and sizes only, e.g. against the baseline)")
+    String verify;
+
+    @Option(names = "--verify-every", defaultValue = "16", description = "check the value of every N-th answer (default ${DEFAULT-VALUE})")
+    int verifyEvery;
+
+    @Option(names = "--threads", defaultValue = "1", description = "client I/O threads (default ${DEFAULT-VALUE})")
+    int threads;
+
+    @Option(names = "--hiccups", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "measure the machine's hiccups meanwhile: a thread sleeps 1 ms at a time and records how late it"
+                    + " wakes (reported beside the latency; --no-hiccups: off)")
+    boolean hiccups;
+
+    @Option(names = "--json", description = "also write the summary as JSON to this file")
+    Path json;
+
+    @Option(names = "--tls-ca", description = "speak TLS, trusting the server certificates this CA bundle signs (PEM)")
+    java.nio.file.Path tlsCa;
+
+    @Option(names = "--tls-cert", description = "client certificate chain for mutual TLS (PEM)")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", description = "key of --tls-cert (PEM, PKCS#8)")
+    java.nio.file.Path tlsKey;
+
+    @Option(names = "--tls-provider", defaultValue = "auto", description = "auto, openssl or jdk (default ${DEFAULT-VALUE})")
+    String tlsProvider;
+
+    static int run(String[] argv) {
+        return Commands.execute(new LoadCommand(), argv);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!verify.equals("values") && !verify.equals("ids")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--verify must be values or ids");
+        }
+        LoadGenerator.Options o;
+        try {
+            o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
+                    parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
+                    threads, Duration.ofSeconds(30), tls(), hiccups);
+        } catch (IllegalArgumentException e) { // a bad mix entry, or a NumberFormatException from a duration
+            throw new CommandLine.ParameterException(new CommandLine(this), "bad option: " + e.getMessage());
+        }
+        LoadResult r = LoadGenerator.run(o, System.out);
+        System.out.println();
+        System.out.print(r.table());
+        if (json != null) {
+            Files.writeString(json, r.toJson());
+        }
+        return r.mismatches() == 0 ? 0 : 1;
+    }
+
+    private dev.framepipe.client.ClientTls tls() {
+        if (tlsCa == null && tlsCert == null) {
+            return null;
+        }
+        io.netty.handler.ssl.SslProvider provider = switch (tlsProvider.toLowerCase(java.util.Locale.ROOT)) {
+            case "openssl" -> io.netty.handler.ssl.SslProvider.OPENSSL;
+            case "jdk" -> io.netty.handler.ssl.SslProvider.JDK;
+            case "auto" -> null;
+            default -> throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--tls-provider must be auto, openssl or jdk");
+        };
+        return new dev.framepipe.client.ClientTls(tlsCa, tlsCert, tlsKey, provider);
+    }
+
+    static Duration parseDuration(String s) {
+        String v = s.trim();
+        if (v.endsWith("ms")) {
+            return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+        }
+        if (v.endsWith("m")) {
+            return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
+        }
+        if (v.endsWith("s")) {
+            v = v.substring(0, v.length() - 1);
+        }
+        return Duration.ofSeconds(Long.parseLong(v));
+    }
+}

@@ -1,0 +1,39 @@
+package dev.framepipe.tools;
+
+import java.util.Arrays;
+
+/**
+ * Entry point of the tools' jar: {@code client}, {@code load}, {@code baseline}, {@code soak}.
+ * Exit codes: 0 success, 1 runtime failure, 2 bad command line.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        dev.framepipe.cli.Main.configureProcess();
+        String command = args.length == 0 ? "help" : args[0];
+        String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+        int status = switch (command) {
+            case "client" -> ClientCommand.run(rest);
+            case "load" -> LoadCommand.run(rest);
+            case "baseline" -> BaselineCommand.run(rest);
+            case "soak" -> SoakCommand.run(rest);
+            case "help", "-h", "--help" -> {
+                System.out.println("""
+                        usage: framepipe <tool> [options]
+                          client   send one request and print the answer (framepipe client --help)
+                          load     load generator (framepipe load --help)
+                          baseline transport-only comparison server (framepipe baseline --help)
+                          soak     soak-test a running server (load-tests/soak.sh starts one)""");
+                yield 0;
+            }
+            default -> {
+                System.err.println("framepipe: unknown tool '" + command + "' (try: framepipe help)");
+                yield 2;
+            }
+        };
+        System.exit(status);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.framepipe.loadgen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.framepipe.baseline.BaselineServer;
+import dev.framepipe.config.FramepipeConfig.Transport;
+import dev.framepipe.server.FramepipeServer;
+import dev.framepipe.testing.TestServers;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.testing.Frames;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The load generator drives a real server, verifies what comes back, and reports honestly. */
+class LoadGeneratorTest {
+
+    static FramepipeServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServers.start();
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        server.close();
+    }
+
+    private static LoadGenerator.Options options(int port, String mix, long frames, double rate, boolean values) {
+        return new LoadGenerator.Options("127.0.0.1", port, 4, 16, MixEntry.parseAll(mix), Duration.ofSeconds(30), frames,
+                Duration.ofMillis(200), rate, 1, values, 1, Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aClosedLoopRunOfEveryOpIsAnsweredAndVerifiedWithoutMismatch() throws Exception {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        LoadResult r = LoadGenerator.run(options(server.framePort(),
+                "stats:64,scale:100,upper:256,lower:256,count:1000,ping:0,ping:3000", 20_000, 0, true),
+                new PrintStream(progress, true, StandardCharsets.UTF_8));
+        assertThat(r.frames()).isGreaterThanOrEqualTo(20_000);
+        assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+        assertThat(r.errors()).isZero();
+        assertThat(r.framesPerSecond()).isPositive();
+        assertThat(r.p50Micros()).isPositive().isLessThanOrEqualTo(r.p99Micros());
+        assertThat(r.p99Micros()).isLessThanOrEqualTo(r.maxMicros());
+        assertThat(r.table()).contains("throughput").contains("p99.9").contains("hiccups (us)  p99 ");
+        assertThat(r.toJson()).contains("\"frames_per_second\"").contains("\"mismatches\": 0")
+                .containsPattern("\"hiccup_max_us\": [0-9]+\\.[0-9]{3},");
+        assertThat(r.hiccupP99Micros()).isNotNaN().isGreaterThanOrEqualTo(0).isLessThanOrEqualTo(r.hiccupMaxMicros());
+    }
+
+    @Test
+    void withoutTheHiccupMeterTheReportSaysItWasOff() throws Exception {
+        LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 1, 4,
+                MixEntry.parseAll("ping:16"), Duration.ofSeconds(30), 200, Duration.ZERO, 0, 1, true, 1,
+                Duration.ofSeconds(10), null, false);
+        LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.mismatches()).isZero();
+        assertThat(r.hiccupMaxMicros()).isNaN();
+        assertThat(r.table()).contains("hiccups (us)  off");
+        assertThat(r.toJson()).contains("\"hiccup_p99_us\": null,").contains("\"hiccup_max_us\": null,");
+    }
+
+    @Test
+    void wrongAnswersAreReportedAsMismatches() throws Exception {
+        // The baseline answers STATS with zeros: the right size, the wrong values.
+        try (BaselineServer baseline = new BaselineServer("127.0.0.1", 0, 1, Transport.AUTO)) {
+            LoadResult checked = LoadGenerator.run(options(baseline.port(), "stats:64", 2_000, 0, true),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertThat(checked.mismatches()).isPositive();
+            assertThat(checked.problems()).anySatisfy(p -> assertThat(p).contains("STATS count 0"));
+            LoadResult sizesOnly = LoadGenerator.run(options(baseline.port(), "stats:64,upper:256", 2_000, 0, false),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertThat(sizesOnly.mismatches()).as("%s", sizesOnly.problems()).isZero();
+        }
+    }
+
+    @Test
+    void anOpenLoopRunHoldsTheRequestedRate() throws Exception {
+        LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 2, 64,
+                MixEntry.parseAll("ping:16"), Duration.ofSeconds(2), 0, Duration.ofMillis(300), 2_000, 1, true, 1,
+                Duration.ofSeconds(10));
+        LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.mismatches()).isZero();
+        assertThat(r.framesPerSecond()).isBetween(1_500.0, 2_500.0);
+    }
+
+    @Test
+    void anOpenLoopWithConnectionsOnTwoThreadsHoldsTheRateWithOnePacerPerThread() throws Exception {
+        LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 5, 64,
+                MixEntry.parseAll("stats:64,ping:3000"), Duration.ofSeconds(2), 0, Duration.ofMillis(300), 500, 1,
+                true, 2, Duration.ofSeconds(10));
+        LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+        // A pacer that did not tick would lose 2/5 or 3/5 of the rate. (The rate is low because the
+        // test JVM runs Netty's PARANOID leak detector, which records every buffer access.)
+        assertThat(r.framesPerSecond()).isBetween(400.0, 600.0);
+    }
+
+    @Test
+    void anAnswerStreamWithABrokenHeaderIsReportedAndNotReadFurther() throws Exception {
+        // A server that answers the first request with a frame of protocol version 2.
+        try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread answerer = Thread.ofVirtual().start(() -> {
+                try (Socket s = fake.accept()) {
+                    s.getInputStream().readNBytes(16);
+                    byte[] bad = Frames.header(12, 2, Kinds.PING | 0x80, 0, 1);
+                    s.getOutputStream().write(bad);
+                    s.getOutputStream().flush();
+                    s.getInputStream().read(); // until the generator closes
+                } catch (IOException ignored) {
+                    // the generator closed first
+                }
+            });
+            LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", fake.getLocalPort(), 1, 1,
+                    MixEntry.parseAll("ping:0"), Duration.ofMillis(500), 0, Duration.ZERO, 0, 1, true, 1,
+                    Duration.ofSeconds(1));
+            LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertThat(r.mismatches()).isPositive();
+            assertThat(r.problems()).anySatisfy(p -> assertThat(p).contains("answer stream broken").contains("version 2"));
+            assertThat(r.frames()).isZero();
+            answerer.join(5_000);
+        }
+    }
+
+    @Test
+    void mixEntriesParseWithSizesAndWeightsAndBadOnesAreRefused() {
+        assertThat(MixEntry.parseAll("stats:64@3, upper:256 ,ping:0")).containsExactly(
+                new MixEntry("stats", 64, 3), new MixEntry("upper", 256, 1), new MixEntry("ping", 0, 1));
+        assertThat(List.of("nope:1", "stats", "stats:-1", "stats:1@0", "stats:x", "")).allSatisfy(bad ->
+                assertThatThrownBy(() -> MixEntry.parseAll(bad)).isInstanceOf(IllegalArgumentException.class));
+    }
+}
