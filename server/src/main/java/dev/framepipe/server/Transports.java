@@ -5,7 +5,6 @@ import dev.framepipe.config.FramepipeConfig.Transport;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -26,7 +25,7 @@ public record Transports(String name, IoHandlerFactory ioHandlerFactory, Class<?
             case AUTO -> Epoll.isAvailable();
         };
         return epoll
-                ? new Transports("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class)
+                ? new Transports("epoll", new KeepRegisteredEpoll(), EpollServerSocketChannel.class)
                 : new Transports("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
     }
 }

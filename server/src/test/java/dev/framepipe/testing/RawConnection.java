@@ -22,12 +22,33 @@ public final class RawConnection implements AutoCloseable {
     private final DataInputStream in;
 
     public RawConnection(int port) throws IOException {
-        socket = new Socket();
+        this(connect(new Socket(), port));
+    }
+
+    private RawConnection(Socket connected) throws IOException {
+        socket = connected;
+        out = socket.getOutputStream();
+        in = new DataInputStream(socket.getInputStream());
+    }
+
+    /**
+     * A TLS connection (handshake done). {@link #shutdownOutput()} then sends close_notify and
+     * the FIN (TLS 1.3 half-close).
+     */
+    public static RawConnection tls(int port, javax.net.ssl.SSLContext ssl) throws IOException {
+        Socket plain = connect(new Socket(), port);
+        javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) ssl.getSocketFactory()
+                .createSocket(plain, "127.0.0.1", port, true);
+        s.setEnabledProtocols(new String[] {"TLSv1.3"});
+        s.startHandshake();
+        return new RawConnection(s);
+    }
+
+    private static Socket connect(Socket socket, int port) throws IOException {
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(20_000);
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
-        out = socket.getOutputStream();
-        in = new DataInputStream(socket.getInputStream());
+        return socket;
     }
 
     public Socket socket() {
@@ -63,12 +84,15 @@ public final class RawConnection implements AutoCloseable {
         return new Response(kind, op, id, payload);
     }
 
-    /** True when the server has closed its sending side cleanly (FIN, not a reset) and nothing is left. */
+    /**
+     * True when the server has closed its sending side cleanly (FIN, not a reset; over TLS
+     * close_notify then FIN) and nothing is left.
+     */
     public boolean readsCleanEof() throws IOException {
         try {
             return in.read() == -1;
-        } catch (SocketException e) {
-            return false; // connection reset
+        } catch (SocketException | javax.net.ssl.SSLException e) {
+            return false; // connection reset, or a TLS truncation
         }
     }
 
