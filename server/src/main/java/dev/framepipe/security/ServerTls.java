@@ -13,6 +13,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -30,8 +31,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * while open connections keep the SSLEngine they were created with and are not disturbed.
  * Content is compared rather than modification times because cert-manager and Kubernetes
  * secrets rotate by swapping a symlink, and because a copy may keep the old timestamp. A
- * half-written rotation (key and certificate not matching yet) fails to build: it is logged,
- * the old context stays, and the next change is tried again.
+ * half-written rotation (a key that does not belong to the certificate yet, checked by
+ * {@link KeyPairs}) is never installed: it is logged, the old context stays, and the next change
+ * is tried again.
+ *
+ * <p>Client certificates (mutual TLS) are checked by the JDK's trust manager for the CA bundle;
+ * with the OpenSSL provider a certificate that chains to no trusted CA is refused with the
+ * {@code unknown_ca} alert ({@link UnknownCaTrustManager}) rather than {@code internal_error}.
  */
 public final class ServerTls implements AutoCloseable {
 
@@ -124,12 +130,15 @@ public final class ServerTls implements AutoCloseable {
         }
     }
 
-    private SslContext build() throws IOException {
+    private SslContext build() throws IOException, GeneralSecurityException {
+        KeyPairs.checkMatch(settings.certChain(), settings.key());
         SslContextBuilder b = SslContextBuilder.forServer(settings.certChain().toFile(), settings.key().toFile())
                 .sslProvider(provider)
                 .protocols("TLSv1.3", "TLSv1.2");
         if (settings.clientAuth() != ClientAuth.NONE) {
-            b.trustManager(settings.ca().toFile())
+            b.trustManager(provider == SslProvider.JDK
+                            ? UnknownCaTrustManager.jdk(settings.ca())
+                            : UnknownCaTrustManager.forOpenSsl(settings.ca()))
                     .clientAuth(settings.clientAuth() == ClientAuth.REQUIRE
                             ? io.netty.handler.ssl.ClientAuth.REQUIRE
                             : io.netty.handler.ssl.ClientAuth.OPTIONAL);
