@@ -1,0 +1,565 @@
+"""The blocking client: one TCP (or TLS) connection, any number of requests in flight.
+
+Requests are written by the calling thread, in the order the calls take the connection's
+write lock; a background reader thread reads the answers, which the server sends in request
+order, checks each against the oldest unanswered request (same id, op and kind) and
+completes that request's future. Every method is thread-safe.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, InvalidStateError
+from typing import Any, Callable, Sequence
+
+from . import codec, layout
+from ._pending import Pending
+from ._transport import PlainTransport, TlsTransport, UncleanEof
+from .codec import Buffer, Counts, Decoder, Floats, FloatsLike, Response, Stats
+from .errors import ClientClosed, ConnectionClosed, ProtocolError, RequestTimeout
+
+#: Default bound on requests in flight on one connection (the server's default max-in-flight).
+DEFAULT_MAX_IN_FLIGHT = 1024
+#: Largest answer accepted by default: the largest answer to a 16 MiB request, with slack.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+class _Unset:
+    """Marks "use the client's default timeout", as distinct from None ("no timeout")."""
+
+    def __repr__(self) -> str:
+        return "<client default>"
+
+
+DEFAULT: Any = _Unset()
+
+
+def settle(future: Future, value: Any = None, error: BaseException | None = None) -> bool:
+    """Completes ``future`` unless it is done already (timed out); True when this call completed it."""
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+        return True
+    except InvalidStateError:
+        return False
+
+
+class Deadlines:
+    """One timer thread per client that fails requests whose own timeout has passed.
+
+    A deadline only completes the request's future with :class:`RequestTimeout`; the request
+    stays queued for its answer, so the answers that follow still line up with their requests.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def add(self, deadline: float, action: Callable[[], None]) -> None:
+        with self._cond:
+            if self._stopped:
+                return
+            heapq.heappush(self._heap, (deadline, next(self._seq), action))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is action:
+                self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._heap.clear()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            due: list[Callable[[], None]] = []
+            with self._cond:
+                while not self._stopped:
+                    now = time.monotonic()
+                    while self._heap and self._heap[0][0] <= now:
+                        due.append(heapq.heappop(self._heap)[2])
+                    if due:
+                        break
+                    self._cond.wait(self._heap[0][0] - now if self._heap else None)
+                if self._stopped:
+                    return
+            for action in due:
+                action()
+
+
+def tls_context(ca: str | None = None, cert: str | None = None, key: str | None = None) -> ssl.SSLContext:
+    """A client TLS context: trusts ``ca`` (PEM file; None: the system's CAs), and for mutual TLS
+    presents ``cert`` (PEM chain) with ``key`` (PEM, PKCS#8 or traditional).
+
+    The server's name is checked against its certificate (DNS or IP SAN); TLS 1.2 at least.
+    """
+    if (cert is None) != (key is None):
+        raise ValueError("a client certificate needs its key, and the other way round")
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert is not None:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+class Client:
+    """A pipelining framepipe client on one connection (see the module docstring).
+
+    Each operation comes twice: ``submit_X(...)`` writes the request and returns a
+    :class:`concurrent.futures.Future` at once, so many requests can be in flight;
+    ``X(...)`` is ``submit_X(...).result()``. A future completes with the decoded answer, or
+    fails with a :class:`~framepipe.ServerError` subclass (the server answered with an error),
+    :class:`~framepipe.ConnectionClosed` (no answer will come) or
+    :class:`~framepipe.RequestTimeout` (the request's own timeout passed).
+
+    Futures complete on the reader thread, in request order; a callback added to one must not
+    block on this client's answers (the thread that would deliver them is the one running it).
+
+    :param max_in_flight: requests written and not yet answered before ``submit`` blocks
+        (None: no bound; TCP flow control is then the only brake).
+    :param timeout: default per-request timeout in seconds (None: wait for ever). It covers
+        waiting for a free slot, writing and the answer.
+    :param ssl_context: TLS when given (see :func:`tls_context`); ``server_hostname`` defaults
+        to ``host``.
+    """
+
+    #: Answers with more payload than this are received straight into their own buffer.
+    LARGE_PAYLOAD = 64 * 1024
+    #: Size of the reader's buffer for everything else (holds at least one small frame whole).
+    RECV_BUFFER = 256 * 1024
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 7070,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        server_hostname: str | None = None,
+        connect_timeout: float | None = 10.0,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
+        timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1 (or None)")
+        self.host = host
+        self.port = port
+        self._timeout = timeout
+        self._max_length = max_response_bytes + layout.MIN_LENGTH
+        self._slots = threading.BoundedSemaphore(max_in_flight) if max_in_flight is not None else None
+        self._state = threading.Lock()  # guards everything below up to the reader
+        self._pending: deque[Pending] = deque()
+        self._next_id = 1
+        self._closed = False  # no new requests
+        self._aborted = False
+        self._half_closed = False
+        self._ended: ConnectionClosed | None = None  # why the connection ended, once it has
+        self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
+        # Held while a request is queued and written, so the queue's order is the wire's order.
+        self._send_lock = threading.Lock()
+        self._deadlines = Deadlines(f"framepipe-deadlines-{host}:{port}")
+
+        sock = socket.create_connection((host, port), timeout=connect_timeout)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            if ssl_context is not None:
+                tls = TlsTransport(sock, ssl_context, server_hostname or host)
+                tls.handshake()  # still under connect_timeout
+                self._transport: PlainTransport | TlsTransport = tls
+            else:
+                self._transport = PlainTransport(sock)
+            sock.settimeout(None)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self._reader = threading.Thread(target=self._read_loop, name=f"framepipe-reader-{host}:{port}", daemon=True)
+        self._reader.start()
+
+    # ---- operations ----
+
+    def submit(self, kind: int, op: int, payload: Buffer | Sequence[Buffer] = b"", *,
+               timeout: float | None = DEFAULT) -> Future[Response]:
+        """Sends a raw request. The future gives the :class:`Response` (payload uninterpreted),
+        or raises the typed exception of an error answer. ``payload`` is sent without copying
+        (a sequence of buffers is sent one after another) and must not change until written."""
+        return self._submit(kind, op, _parts(payload), codec.decode_response, timeout)
+
+    def send(self, kind: int, op: int, payload: Buffer | Sequence[Buffer] = b"", *,
+             timeout: float | None = DEFAULT) -> Response:
+        """Blocking :meth:`submit`."""
+        return self.submit(kind, op, payload, timeout=timeout).result()
+
+    def submit_stats(self, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Future[Stats]:
+        """STATS of float32 ``values`` (a numpy float32 array is sent from its own memory)."""
+        return self._submit(layout.KIND_FLOATS, layout.OP_STATS, [codec.float_payload(values)],
+                            codec.decode_stats, timeout)
+
+    def stats(self, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Stats:
+        return self.submit_stats(values, timeout=timeout).result()
+
+    def submit_scale(self, a: float, b: float, values: FloatsLike, *,
+                     timeout: float | None = DEFAULT) -> Future[Floats]:
+        """SCALE: ``fma(a, x, b)`` for each value, rounded once to float32.
+
+        The result is a numpy float32 array backed by the received bytes when ``values`` is a
+        numpy array, else an ``array('f')``.
+        """
+        parts = [codec.scale_prefix(a, b), codec.float_payload(values)]
+        return self._submit(layout.KIND_FLOATS, layout.OP_SCALE, parts,
+                            codec.floats_decoder(codec.is_numpy(values)), timeout)
+
+    def scale(self, a: float, b: float, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Floats:
+        return self.submit_scale(a, b, values, timeout=timeout).result()
+
+    def submit_upper(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Future[Any]:
+        """UPPER as Java's ``toUpperCase(Locale.ROOT)``; str in, str out (bytes in, bytes out)."""
+        return self._submit(layout.KIND_TEXT, layout.OP_UPPER, [codec.text_payload(text)],
+                            codec.text_decoder(not isinstance(text, str)), timeout)
+
+    def upper(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Any:
+        return self.submit_upper(text, timeout=timeout).result()
+
+    def submit_lower(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Future[Any]:
+        """LOWER as Java's ``toLowerCase(Locale.ROOT)``; str in, str out (bytes in, bytes out)."""
+        return self._submit(layout.KIND_TEXT, layout.OP_LOWER, [codec.text_payload(text)],
+                            codec.text_decoder(not isinstance(text, str)), timeout)
+
+    def lower(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Any:
+        return self.submit_lower(text, timeout=timeout).result()
+
+    def submit_count(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Future[Counts]:
+        return self._submit(layout.KIND_TEXT, layout.OP_COUNT, [codec.text_payload(text)],
+                            codec.decode_counts, timeout)
+
+    def count(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Counts:
+        return self.submit_count(text, timeout=timeout).result()
+
+    def submit_ping(self, payload: Buffer = b"", *, timeout: float | None = DEFAULT) -> Future[bytes]:
+        return self._submit(layout.KIND_PING, layout.OP_PING, [payload], codec.decode_ping, timeout)
+
+    def ping(self, payload: Buffer = b"", *, timeout: float | None = DEFAULT) -> bytes:
+        return self.submit_ping(payload, timeout=timeout).result()
+
+    def submit_frame(self, frame: Buffer, expected_id: int, *, timeout: float | None = DEFAULT) -> Future[Response]:
+        """Sends bytes as they are (a whole frame, possibly a broken one) and waits for an answer
+        with ``expected_id``, whatever its kind and op. For tools and tests of the server."""
+        return self._submit(None, None, [frame], codec.decode_response, timeout, raw_id=expected_id)
+
+    # ---- state ----
+
+    @property
+    def in_flight(self) -> int:
+        """Requests written (or being written) and not yet answered."""
+        with self._state:
+            return len(self._pending)
+
+    @property
+    def is_open(self) -> bool:
+        """True while new requests are accepted."""
+        with self._state:
+            return not self._closed
+
+    @property
+    def tls_version(self) -> str | None:
+        return self._transport.version if isinstance(self._transport, TlsTransport) else None
+
+    def add_close_callback(self, callback: Callable[[ConnectionClosed], None]) -> None:
+        """Calls ``callback(reason)`` once the connection has ended (at once if it has), on the reader thread."""
+        with self._state:
+            ended = self._ended
+            if ended is None:
+                self._close_callbacks.append(callback)
+        if ended is not None:
+            callback(ended)
+
+    def wait_closed(self, timeout: float | None = None) -> bool:
+        """Waits until the connection has ended; False when ``timeout`` passed first."""
+        self._reader.join(timeout)
+        return not self._reader.is_alive()
+
+    # ---- closing ----
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Closes the way PROTOCOL.md asks: stop sending (FIN, after close_notify under TLS), keep
+        reading until the server's FIN, so every request already sent still gets its answer.
+
+        If that takes longer than ``timeout`` seconds, the connection is aborted and the requests
+        still waiting fail with :class:`ConnectionClosed`.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if threading.current_thread() is self._reader:
+            # Called from a future's callback: half-close, and let the reader finish by itself.
+            with self._state:
+                self._closed = True
+                half_close = not self._half_closed
+                self._half_closed = True
+            if half_close and self._send_lock.acquire(blocking=False):
+                try:
+                    self._transport.shutdown_write()
+                except OSError:
+                    pass
+                finally:
+                    self._send_lock.release()
+            return
+        if self._send_lock.acquire(timeout=-1 if timeout is None else timeout):
+            try:
+                with self._state:
+                    self._closed = True
+                    half_close = not self._half_closed and self._ended is None
+                    self._half_closed = True
+                if half_close:
+                    try:
+                        self._transport.shutdown_write()
+                    except OSError:
+                        pass  # already gone: the reader reports why
+            finally:
+                self._send_lock.release()
+            self._reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if self._reader.is_alive():
+            self.abort()
+            self._reader.join()
+        self._deadlines.stop()
+
+    def abort(self) -> None:
+        """Ends the connection at once; requests not yet answered fail with ConnectionClosed
+        (``not_run`` False: the server may have run them)."""
+        with self._state:
+            self._closed = True
+            self._aborted = True
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the reader and any blocked writer
+        except OSError:
+            pass
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- sending ----
+
+    def _submit(self, kind: int | None, op: int | None, parts: list[Buffer], decode: Decoder,
+                timeout: float | None, raw_id: int | None = None) -> Future:
+        future: Future = Future()
+        future.set_running_or_notify_cancel()  # a request on the wire cannot be called back
+        if timeout is DEFAULT:
+            timeout = self._timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._slots is not None:
+            if not self._slots.acquire(timeout=timeout):
+                future.set_exception(RequestTimeout(f"no free slot among the requests in flight within {timeout} s"))
+                return future
+            on_answer = self._slots.release
+        else:
+            on_answer = None
+        size = codec.payload_length(parts)
+        if size + layout.MIN_LENGTH > layout.MAX_LENGTH_FIELD:
+            if on_answer:
+                on_answer()
+            raise ValueError(f"payload of {size} bytes does not fit a frame (the length field is a u32)")
+        with self._send_lock:
+            with self._state:
+                if self._closed:
+                    entry = None
+                else:
+                    request_id = raw_id if raw_id is not None else self._next_id
+                    if raw_id is None:
+                        self._next_id += 1
+                    entry = Pending(request_id, kind, op, decode, future, on_answer)
+                    self._pending.append(entry)
+            if entry is None:
+                if on_answer:
+                    on_answer()
+                future.set_exception(ClientClosed("connection closed; the request was not sent"))
+                return future
+            if deadline is not None:
+                self._deadlines.add(deadline, lambda: settle(future, error=RequestTimeout(
+                    f"no answer to id {entry.id} within {timeout} s")))
+            try:
+                if raw_id is not None:
+                    self._write(parts)
+                else:
+                    header = layout.encode_header(size, kind, op, entry.id)  # type: ignore[arg-type]
+                    self._write([header, *parts])
+            except OSError as e:
+                self._unsent(entry, e)
+        return future
+
+    def _write(self, parts: list[Buffer]) -> None:
+        """Under the send lock. Small frames go out in one write (one TCP segment with NODELAY)."""
+        total = codec.payload_length(parts)
+        if total <= self.LARGE_PAYLOAD:
+            self._transport.sendall(b"".join(parts))
+        else:
+            for part in parts:
+                self._transport.sendall(part)
+
+    def _unsent(self, entry: Pending, error: OSError) -> None:
+        """Under the send lock: ``entry`` was not completely written, so the server cannot
+        have run it. No frame can follow a partial one: no more requests, and our FIN tells
+        the server to answer what came complete before it and close."""
+        with self._state:
+            self._closed = True
+            self._half_closed = True
+            if self._pending and self._pending[-1] is entry:
+                self._pending.pop()
+                owned = True
+            else:
+                owned = False  # the reader has already failed it along with the rest
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        if owned:
+            if entry.on_answer:
+                entry.on_answer()
+            settle(entry.future, error=ConnectionClosed(f"request id {entry.id} not sent: {error!r}", not_run=True))
+
+    # ---- reading ----
+
+    def _read_loop(self) -> None:
+        try:
+            self._read_frames()
+            with self._state:
+                aborted = self._aborted
+            ending = (ConnectionClosed("connection aborted by the client") if aborted
+                      else ConnectionClosed("server closed the connection", not_run=True))
+        except ProtocolError as e:
+            ending = e
+        except (OSError, ssl.SSLError, UncleanEof) as e:
+            with self._state:
+                aborted = self._aborted
+            ending = ConnectionClosed("connection aborted by the client" if aborted else f"connection failed: {e!r}")
+        except BaseException as e:  # a bug here must not leave callers waiting for ever
+            ending = ProtocolError(f"client reader failed: {e!r}")
+        self._finish(ending)
+
+    def _read_frames(self) -> None:
+        """Reads answers until the server's FIN (returns) or a failure (raises)."""
+        buf = bytearray(self.RECV_BUFFER)
+        view = memoryview(buf)
+        recv = self._transport.recv_into
+        start = end = 0
+        while True:
+            while end - start >= layout.LENGTH_FIELD_SIZE:
+                (length,) = layout.LENGTH.unpack_from(buf, start)
+                if length < layout.MIN_LENGTH or length > self._max_length:
+                    raise ProtocolError(f"answer with length field {length}")
+                total = layout.LENGTH_FIELD_SIZE + length
+                if end - start >= total:
+                    _, version, kind, op, rid = layout.HEADER.unpack_from(buf, start)
+                    payload = bytearray(view[start + layout.PAYLOAD_OFFSET:start + total])
+                    start += total
+                elif end - start >= layout.HEADER_LENGTH and length - layout.MIN_LENGTH > self.LARGE_PAYLOAD:
+                    # A large answer: receive its payload straight into its own buffer, which a
+                    # numpy result then wraps without a copy.
+                    _, version, kind, op, rid = layout.HEADER.unpack_from(buf, start)
+                    payload = bytearray(length - layout.MIN_LENGTH)
+                    have = end - start - layout.HEADER_LENGTH
+                    payload[:have] = view[start + layout.PAYLOAD_OFFSET:end]
+                    into = memoryview(payload)
+                    while have < len(payload):
+                        n = recv(into[have:])
+                        if n == 0:
+                            raise UncleanEof(f"connection ended inside the answer to id {rid}")
+                        have += n
+                    into.release()
+                    start = end = 0
+                else:
+                    break
+                if version != layout.VERSION:
+                    raise ProtocolError(f"answer with version {version}")
+                self._dispatch(kind, op, rid, payload)
+            if start == end:
+                start = end = 0
+            elif len(buf) - end < self.LARGE_PAYLOAD + layout.HEADER_LENGTH:
+                kept = bytes(view[start:end])
+                view[:len(kept)] = kept
+                start, end = 0, len(kept)
+            n = recv(view[end:])
+            if n == 0:
+                if start != end:
+                    raise UncleanEof("connection ended inside an answer")
+                return
+            end += n
+
+    def _dispatch(self, kind: int, op: int, rid: int, payload: bytearray) -> None:
+        with self._state:
+            entry = self._pending.popleft() if self._pending else None
+        if entry is None:
+            raise ProtocolError(f"answer with id {rid} to no request")
+        if entry.on_answer:
+            entry.on_answer()
+        problem = entry.mismatch(kind, op, rid)
+        if problem:
+            settle(entry.future, error=ProtocolError(problem))
+            raise ProtocolError(problem)
+        try:
+            value = entry.decode(Response(kind, op, rid, payload))
+        except Exception as e:  # a typed error answer, or an answer that does not decode
+            settle(entry.future, error=e)
+        else:
+            settle(entry.future, value)
+
+    def _finish(self, ending: ConnectionClosed) -> None:
+        """On the reader thread, once: fails what is still waiting and releases the socket."""
+        with self._state:
+            self._closed = True
+            self._ended = ending
+            failed = list(self._pending)
+            self._pending.clear()
+            callbacks, self._close_callbacks = self._close_callbacks, []
+            half_close = not self._half_closed and not self._aborted and ending.not_run
+            self._half_closed = True
+        for entry in failed:
+            if entry.on_answer:
+                entry.on_answer()
+            settle(entry.future, error=type(ending)(f"no answer to id {entry.id}: {ending}", not_run=ending.not_run))
+        if half_close:
+            # The server ended cleanly: answer its FIN with ours (after close_notify under TLS).
+            # A writer still inside the socket is woken by a bare FIN instead (its frame is cut).
+            try:
+                if self._send_lock.acquire(blocking=False):
+                    try:
+                        self._transport.shutdown_write()
+                    finally:
+                        self._send_lock.release()
+                else:
+                    self._sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        else:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)  # wakes a writer blocked on a dead connection
+            except OSError:
+                pass
+        with self._send_lock:  # no writer is inside the socket any more
+            self._sock.close()
+        self._deadlines.stop()
+        for callback in callbacks:
+            callback(ending)
+
+
+def _parts(payload: Buffer | Sequence[Buffer]) -> list[Buffer]:
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        return [payload]
+    if isinstance(payload, (list, tuple)):
+        return list(payload)
+    return [memoryview(payload).cast("B")]  # array.array, numpy arrays, other buffers
