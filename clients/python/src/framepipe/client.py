@@ -167,6 +167,7 @@ class Client:
         self._closed = False  # no new requests
         self._aborted = False
         self._half_closed = False
+        self._half_close_when_idle = False  # close() asked for a FIN once nothing is in flight
         self._ended: ConnectionClosed | None = None  # why the connection ended, once it has
         self._close_callbacks: list[Callable[[ConnectionClosed], None]] = []
         # Held while a request is queued and written, so the queue's order is the wire's order.
@@ -296,45 +297,43 @@ class Client:
     # ---- closing ----
 
     def close(self, timeout: float | None = 10.0) -> None:
-        """Closes the way PROTOCOL.md asks: stop sending (FIN, after close_notify under TLS), keep
-        reading until the server's FIN, so every request already sent still gets its answer.
+        """Closes the way PROTOCOL.md asks: stop sending, keep reading until the server's FIN,
+        so every request already sent still gets its answer; then release the socket.
+
+        Over plain TCP the client half-closes (FIN) at once. Under TLS it first waits for every
+        answer and only then sends close_notify and its FIN, because the server drops requests
+        still unanswered when a close_notify arrives (see README, "Closing").
 
         If that takes longer than ``timeout`` seconds, the connection is aborted and the requests
-        still waiting fail with :class:`ConnectionClosed`.
+        still waiting fail with :class:`ConnectionClosed`. Called from a future's callback (on
+        the reader thread) it only starts the close and returns.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._state:
+            self._closed = True
+            self._half_close_when_idle = True
+            now = not self._pending or not isinstance(self._transport, TlsTransport)
+        if now:
+            self._half_close()
         if threading.current_thread() is self._reader:
-            # Called from a future's callback: half-close, and let the reader finish by itself.
-            with self._state:
-                self._closed = True
-                half_close = not self._half_closed
-                self._half_closed = True
-            if half_close and self._send_lock.acquire(blocking=False):
-                try:
-                    self._transport.shutdown_write()
-                except OSError:
-                    pass
-                finally:
-                    self._send_lock.release()
             return
-        if self._send_lock.acquire(timeout=-1 if timeout is None else timeout):
-            try:
-                with self._state:
-                    self._closed = True
-                    half_close = not self._half_closed and self._ended is None
-                    self._half_closed = True
-                if half_close:
-                    try:
-                        self._transport.shutdown_write()
-                    except OSError:
-                        pass  # already gone: the reader reports why
-            finally:
-                self._send_lock.release()
-            self._reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        self._reader.join(timeout)
         if self._reader.is_alive():
             self.abort()
             self._reader.join()
         self._deadlines.stop()
+
+    def _half_close(self) -> None:
+        """Shuts down the sending side once (close_notify first under TLS)."""
+        with self._state:
+            if self._half_closed or self._ended is not None:
+                return
+            self._half_closed = True
+        # No new request can start (closed is set); wait for a writer still inside the socket.
+        with self._send_lock:
+            try:
+                self._transport.shutdown_write()
+            except OSError:
+                pass  # already gone: the reader reports why
 
     def abort(self) -> None:
         """Ends the connection at once; requests not yet answered fail with ConnectionClosed
@@ -503,8 +502,11 @@ class Client:
     def _dispatch(self, kind: int, op: int, rid: int, payload: bytearray) -> None:
         with self._state:
             entry = self._pending.popleft() if self._pending else None
+            idle_close = not self._pending and self._half_close_when_idle
         if entry is None:
             raise ProtocolError(f"answer with id {rid} to no request")
+        if idle_close:
+            self._half_close()
         if entry.on_answer:
             entry.on_answer()
         problem = entry.mismatch(kind, op, rid)
