@@ -40,6 +40,16 @@ READY = re.compile(r"framepipe ready: frames on (\d+), http on (\d+)")
 START_TIMEOUT = float(os.environ.get("FRAMEPIPE_TEST_START_TIMEOUT", "300"))
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: if pytest dies (a CI timeout kills it), the server dies too,
+    instead of living on with its ports (Linux prctl PR_SET_PDEATHSIG; elsewhere a no-op)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 class Server:
     """One ``bin/framepipe serve`` process; its output is kept for assertions and failures."""
 
@@ -53,7 +63,7 @@ class Server:
             [str(LAUNCHER), "serve", "--bind-address", "127.0.0.1", "--frame-port", "0", "--http-port", "0",
              "--warmup-rounds", "0", *args],
             cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, errors="replace", start_new_session=True)
+            text=True, errors="replace", start_new_session=True, preexec_fn=_die_with_parent)
         self._pump = threading.Thread(target=self._read_output, daemon=True)
         self._pump.start()
         self._wait_ready()

@@ -81,3 +81,62 @@ class FakeServer:
 def echo(frame: Frame, conn: socket.socket) -> None:
     kind, op, rid, payload = frame
     conn.sendall(answer(kind | layout.RESPONSE_BIT, op, rid, payload))
+
+
+class ScriptedServer:
+    """Accepts connection after connection; ``handler(index, frame, conn)`` answers each frame
+    and returns "close" to end that connection cleanly (FIN after what it sent), "reset" to
+    reset it, or None to carry on. ``frames[index]`` lists what each connection received."""
+
+    def __init__(self, handler: Callable[[int, Frame, socket.socket], str | None]) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.handler = handler
+        self.frames: list[list[Frame]] = []
+        self.threads: list[threading.Thread] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            index = len(self.frames)
+            self.frames.append([])
+            t = threading.Thread(target=self._serve, args=(index, conn), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _serve(self, index: int, conn: socket.socket) -> None:
+        reader = FakeServer._recv_exact
+        try:
+            while True:
+                head = reader(self, conn, layout.HEADER_LENGTH)  # type: ignore[arg-type]
+                if head is None:
+                    conn.shutdown(socket.SHUT_WR)
+                    break
+                length, _, kind, op, rid = layout.HEADER.unpack(head)
+                payload = reader(self, conn, length - layout.MIN_LENGTH) or b""  # type: ignore[arg-type]
+                self.frames[index].append((kind, op, rid, payload))
+                action = self.handler(index, (kind, op, rid, payload), conn)
+                if action == "close":
+                    conn.shutdown(socket.SHUT_WR)
+                    while conn.recv(65536):  # read and discard until the client's FIN, as the server does
+                        pass
+                    break
+                if action == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    break
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def shutting_down(frame: Frame) -> bytes:
+    kind, op, rid, _ = frame
+    return answer(layout.ERROR_KIND, op, rid, layout.ERROR_CODE.pack(layout.ErrorCode.SHUTTING_DOWN) + b"retiring")
