@@ -92,3 +92,51 @@ def test_mutual_tls_refuses_a_client_without_certificate(mtls_server, certs) -> 
 def test_tls_context_needs_cert_and_key_together(certs) -> None:
     with pytest.raises(ValueError):
         framepipe.tls_context(ca=str(certs["ca.pem"]), cert=str(certs["client.pem"]))
+
+
+def _raw_tls_half_close(port: int, ca: str, requests: int) -> int:
+    """Sends PINGs over raw TLS, then close_notify and FIN at once (a TLS half-close, RFC 8446
+    6.1), and counts the answers read until the server's close. Library-free on purpose."""
+    import socket
+    context = ssl.create_default_context(cafile=ca)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            sock.sendall(outgoing.read())
+            incoming.write(sock.recv(65536))
+    sock.sendall(outgoing.read())
+    frames = b"".join(framepipe.layout.encode_header(1, 3, 0, i) + b"x" for i in range(1, requests + 1))
+    tls.write(frames)
+    try:
+        tls.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    sock.sendall(outgoing.read())  # the pings, then close_notify
+    sock.shutdown(socket.SHUT_WR)
+    received = b""
+    while True:
+        try:
+            received += tls.read(65536)
+            continue
+        except ssl.SSLWantReadError:
+            pass
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            break
+        data = sock.recv(65536)
+        if not data:
+            incoming.write_eof()
+        else:
+            incoming.write(data)
+    sock.close()
+    return len(received) // (framepipe.layout.HEADER_LENGTH + 1)
+
+
+@pytest.mark.xfail(reason="server bug: a client's close_notify drops the requests not yet answered "
+                          "(plain TCP half-close answers them all); the client works around it", strict=False)
+def test_server_answers_everything_sent_before_a_tls_half_close(tls_server, certs) -> None:
+    assert _raw_tls_half_close(tls_server.frame_port, str(certs["ca.pem"]), 200) == 200
