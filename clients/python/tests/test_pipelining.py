@@ -99,7 +99,10 @@ def test_sending_blocks_while_full_and_the_wait_counts_against_the_timeout() -> 
         fake.conn.sendall(answer(kind | 0x80, op, rid, payload))
         sender.join(5)
         assert first.result(5) == b"1" and blocked
-        for kind, op, rid, payload in held[1:] + [fake.frames[-1]]:
+        deadline = time.monotonic() + 5
+        while len(fake.frames) < 3 and time.monotonic() < deadline:  # "4" is written; wait till it is read
+            time.sleep(0.01)
+        for kind, op, rid, payload in fake.frames[1:]:
             fake.conn.sendall(answer(kind | 0x80, op, rid, payload))
         assert second.result(5) == b"2" and blocked[0].result(5) == b"4"
         c.close()
@@ -232,3 +235,12 @@ def test_close_timeout_aborts() -> None:
         assert not info.value.not_run
     finally:
         fake.close()
+
+
+def test_close_from_a_callback_on_the_reader_thread(port: int) -> None:
+    c = framepipe.Client("127.0.0.1", port)
+    fs = [c.submit_ping(str(i).encode()) for i in range(300)]
+    fs[10].add_done_callback(lambda f: c.close())  # runs on the reader thread: must not wait for itself
+    assert [f.result(10) for f in fs] == [str(i).encode() for i in range(300)]
+    assert c.wait_closed(10) and not c.is_open
+    c.close()

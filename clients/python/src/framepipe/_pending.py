@@ -23,6 +23,12 @@ class Pending:
     decode: Decoder
     future: Any  # concurrent.futures.Future or asyncio.Future
     on_answer: Callable[[], None] | None = None  # gives back the in-flight slot
+    #: When the request times out (the client's clock), or None. An answer read after it is
+    #: dropped even if the timer has not fired yet, so a deadline means the same under load.
+    deadline: float | None = None
+
+    def expired(self, now: float) -> bool:
+        return self.deadline is not None and now >= self.deadline
 
     def mismatch(self, kind: int, op: int, request_id: int) -> str | None:
         """Why an answer cannot belong to this request, or None when it does.

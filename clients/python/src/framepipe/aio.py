@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 from . import codec, layout
 from ._pending import Pending
-from .client import DEFAULT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, _parts
+from .client import DEFAULT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, _parts, _timed_out
 from .codec import Buffer, Counts, Decoder, Floats, FloatsLike, Response, Stats
 from .errors import ClientClosed, ConnectionClosed, ProtocolError, RequestTimeout
 
@@ -255,8 +255,8 @@ class AsyncClient:
             for part in parts:
                 self._writer.write(part)
         if deadline is not None:
-            timer = loop.call_at(deadline, lambda: _settle(future, error=RequestTimeout(
-                f"no answer to id {request_id} within {timeout} s")))
+            entry.deadline = deadline
+            timer = loop.call_at(deadline, lambda: _settle(future, error=_timed_out(entry, timeout)))
             future.add_done_callback(lambda _: timer.cancel())
         try:
             await self._writer.drain()
@@ -313,6 +313,9 @@ class AsyncClient:
         if problem:
             _settle(entry.future, error=ProtocolError(problem))
             raise ProtocolError(problem)
+        if entry.expired(asyncio.get_running_loop().time()):
+            _settle(entry.future, error=_timed_out(entry, None))
+            return
         try:
             value = entry.decode(Response(kind, op, rid, payload))
         except Exception as e:

@@ -308,32 +308,43 @@ class Client:
         still waiting fail with :class:`ConnectionClosed`. Called from a future's callback (on
         the reader thread) it only starts the close and returns.
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._state:
             self._closed = True
             self._half_close_when_idle = True
             now = not self._pending or not isinstance(self._transport, TlsTransport)
         if now:
-            self._half_close()
+            self._half_close(timeout)
         if threading.current_thread() is self._reader:
             return
-        self._reader.join(timeout)
+        self._reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         if self._reader.is_alive():
             self.abort()
             self._reader.join()
         self._deadlines.stop()
 
-    def _half_close(self) -> None:
-        """Shuts down the sending side once (close_notify first under TLS)."""
-        with self._state:
-            if self._half_closed or self._ended is not None:
-                return
-            self._half_closed = True
-        # No new request can start (closed is set); wait for a writer still inside the socket.
-        with self._send_lock:
+    def _half_close(self, timeout: float | None = None) -> None:
+        """Shuts down the sending side once (close_notify first under TLS), after any writer
+        still inside the socket. The reader thread never waits for that writer (the writer may
+        be waiting for the reader to make room): it gives up, and tries again once nothing is
+        in flight, when no writer can be inside."""
+        if threading.current_thread() is self._reader:
+            locked = self._send_lock.acquire(blocking=False)
+        else:
+            locked = self._send_lock.acquire(timeout=-1 if timeout is None else timeout)
+        if not locked:
+            return
+        try:
+            with self._state:
+                if self._half_closed or self._ended is not None:
+                    return
+                self._half_closed = True
             try:
                 self._transport.shutdown_write()
             except OSError:
                 pass  # already gone: the reader reports why
+        finally:
+            self._send_lock.release()
 
     def abort(self) -> None:
         """Ends the connection at once; requests not yet answered fail with ConnectionClosed
@@ -389,8 +400,8 @@ class Client:
                 future.set_exception(ClientClosed("connection closed; the request was not sent"))
                 return future
             if deadline is not None:
-                self._deadlines.add(deadline, lambda: settle(future, error=RequestTimeout(
-                    f"no answer to id {entry.id} within {timeout} s")))
+                entry.deadline = deadline
+                self._deadlines.add(deadline, lambda: settle(future, error=_timed_out(entry, timeout)))
             try:
                 if raw_id is not None:
                     self._write(parts)
@@ -513,6 +524,9 @@ class Client:
         if problem:
             settle(entry.future, error=ProtocolError(problem))
             raise ProtocolError(problem)
+        if entry.expired(time.monotonic()):
+            settle(entry.future, error=_timed_out(entry, None))
+            return
         try:
             value = entry.decode(Response(kind, op, rid, payload))
         except Exception as e:  # a typed error answer, or an answer that does not decode
@@ -557,6 +571,11 @@ class Client:
         self._deadlines.stop()
         for callback in callbacks:
             callback(ending)
+
+
+def _timed_out(entry: Pending, timeout: float | None) -> RequestTimeout:
+    within = f" within {timeout} s" if timeout is not None else " before its deadline"
+    return RequestTimeout(f"no answer to id {entry.id}{within}")
 
 
 def _parts(payload: Buffer | Sequence[Buffer]) -> list[Buffer]:

@@ -55,6 +55,7 @@ class _Request:
     attempts: int = 0
     outcome: _Outcome = _Outcome.PENDING
     declined: ShuttingDown | None = None
+    deadline: float | None = None  # an answer read after it is dropped, as in Client
 
 
 @dataclass(slots=True, eq=False)
@@ -227,10 +228,11 @@ class ReconnectingClient:
                 future.set_exception(RequestTimeout(f"no free slot among the requests in flight within {timeout} s"))
                 return future
             future.add_done_callback(lambda _: self._slots.release())  # type: ignore[union-attr]
-        if timeout is not None:
-            self._deadlines.add(time.monotonic() + timeout, lambda: settle(future, error=RequestTimeout(
-                f"no answer within {timeout} s")))
         request = _Request(kind, op, parts, decode, future)
+        if timeout is not None:
+            request.deadline = time.monotonic() + timeout
+            self._deadlines.add(request.deadline, lambda: settle(future, error=RequestTimeout(
+                f"no answer within {timeout} s")))
         with self._send_lock:
             with self._lock:
                 if self._closed:
@@ -293,6 +295,9 @@ class ReconnectingClient:
         self._run(deferred, connect)
 
     def _complete(self, request: _Request, response: Response) -> None:
+        if request.deadline is not None and time.monotonic() >= request.deadline:
+            settle(request.future, error=RequestTimeout("no answer before the request's deadline"))
+            return
         try:
             value = request.decode(response)
         except Exception as e:
