@@ -89,9 +89,28 @@ def test_sigterm_while_thousands_are_in_flight(make_server) -> None:
         assert answered >= 3000 and failed > 0, (answered, failed)
 
 
-def test_reconnecting_client_across_connection_ages(make_server) -> None:
-    """Every request answered exactly once and correctly, though connections retire every ~1 s."""
+def test_reconnecting_clients_across_connection_ages(make_server) -> None:
+    """Every request answered exactly once and correctly, though connections retire every ~1 s
+    (the sync and the asyncio reconnecting client at the same time)."""
     server = make_server("--max-connection-age", "1s")
+    async_outcomes: list[tuple[int, object]] = []
+    async_counts: dict[str, int] = {}
+
+    def async_load() -> None:
+        async def main() -> None:
+            c = await framepipe.AsyncReconnectingClient.connect("127.0.0.1", server.frame_port, max_in_flight=200)
+            deadline = time.monotonic() + 3.5
+            i = 1_000_000
+            while time.monotonic() < deadline:
+                async_outcomes.append((i, await c.submit_ping(expected(i))))
+                i += 1
+            await asyncio.gather(*(f for _, f in async_outcomes))
+            async_counts.update(connections=c.connections, resent=c.resent)
+            await c.close()
+        asyncio.run(main())
+
+    loader = threading.Thread(target=async_load)
+    loader.start()
     c = framepipe.ReconnectingClient("127.0.0.1", server.frame_port, max_in_flight=500)
     outcomes: list[tuple[int, Future]] = []
     stats: list[tuple[int, Future]] = []
@@ -109,12 +128,15 @@ def test_reconnecting_client_across_connection_ages(make_server) -> None:
         assert (s.count, s.sum, s.mean) == (2, 2.0 * n + 2, n + 1.0)
     connections, resent = c.connections, c.resent
     c.close()
-    assert connections >= 3, connections
+    loader.join(60)
+    for n, f in async_outcomes:
+        assert f.result() == expected(n)
+    assert connections >= 3 and async_counts["connections"] >= 3, (connections, async_counts)
     # The server ran each ping once: nothing declined was run, nothing answered was sent twice.
     ran = metric(server, "pipeline_frame_duration_seconds_count", 'kind="ping",op="ping"')
     declined = metric(server, "pipeline_errors_total", 'code="shutting_down"')
-    print("age test:", dict(ran=ran, declined=declined, requests=len(outcomes), resent=resent, connections=connections))
-    assert ran - declined == len(outcomes) or ran == len(outcomes), (ran, declined, len(outcomes), resent)
+    total = len(outcomes) + len(async_outcomes)
+    assert ran - declined == total or ran == total, (ran, declined, total, resent, async_counts)
 
 
 def test_reconnecting_client_when_the_server_goes_away(make_server) -> None:

@@ -129,3 +129,42 @@ def test_unreachable_server_fails_waiting_requests() -> None:
         c.ping(b"x", timeout=10)
     assert info.value.not_run
     c.close()
+
+
+def test_asyncio_reconnecting_client_resends_what_did_not_run() -> None:
+    """Connection 0 answers 0-2, declines 3 (and so 4-9); connection 1 closes cleanly without
+    answering 6 or anything after; connection 2 answers everything."""
+    import asyncio
+
+    def handler(index, frame, conn):
+        received = server.frames[index]
+        if index == 0 and len(received) > 3:
+            if len(received) == 10:
+                conn.sendall(shutting_down(received[3]))
+                return "close"
+            return None
+        if index == 1 and frame[3] == b"6":
+            return "close"
+        if frame[0] == 9:
+            conn.sendall(answer(0xFF, frame[1], frame[2], b"\x02\x00kind 9 is not defined"))
+            return None
+        conn.sendall(answer(frame[0] | 0x80, frame[1], frame[2], frame[3]))
+        return None
+
+    server = ScriptedServer(handler)
+
+    async def main() -> None:
+        c = await framepipe.AsyncReconnectingClient.connect("127.0.0.1", server.port)
+        futures = [await c.submit_ping(str(i).encode()) for i in range(10)]
+        assert await asyncio.gather(*futures) == [str(i).encode() for i in range(10)]
+        assert c.connections == 3
+        assert [p for *_, p in server.frames[1]][:4] == [b"3", b"4", b"5", b"6"]
+        assert [p for *_, p in server.frames[2]] == [str(i).encode() for i in range(6, 10)]
+        with pytest.raises(framepipe.UnknownKind):
+            await c.send(9, 0)
+        await c.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 30))
+    finally:
+        server.close()

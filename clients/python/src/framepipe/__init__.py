@@ -9,7 +9,7 @@ Quick start::
         futures = [client.submit_ping(b"x") for _ in range(1000)]   # pipelined
         answers = [f.result() for f in futures]
 
-See README.md for the asyncio client, TLS, timeouts and the reconnecting client.
+See README.md for the asyncio client, TLS, timeouts and the reconnecting clients.
 """
 
 from .aio import AsyncClient
@@ -32,12 +32,13 @@ from .errors import (
     UnknownOp,
 )
 from .layout import ErrorCode
-from .reconnecting import ReconnectingClient
+from .reconnecting import AsyncReconnectingClient, ReconnectingClient
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient",
+    "AsyncReconnectingClient",
     "BadVersion",
     "Client",
     "ClientClosed",

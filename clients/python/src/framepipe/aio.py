@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from . import codec, layout
 from ._pending import Pending
-from .client import DEFAULT, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, _parts, _timed_out
-from .codec import Buffer, Counts, Decoder, Floats, FloatsLike, Response, Stats
+from ._ops import DEFAULT, AsyncOperations, Call
+from .client import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, _timed_out
+from .codec import Buffer, Response
 from .errors import ClientClosed, ConnectionClosed, ProtocolError, RequestTimeout
 
 
@@ -34,7 +35,7 @@ def _settle(future: asyncio.Future, value: Any = None, error: BaseException | No
         future.set_result(value)
 
 
-class AsyncClient:
+class AsyncClient(AsyncOperations):
     """A pipelining framepipe client for asyncio. Create it with :meth:`connect`.
 
     Parameters are those of :class:`framepipe.Client`. A request whose awaiting task is
@@ -92,64 +93,12 @@ class AsyncClient:
         return cls(reader, writer, host=host, port=port, max_in_flight=max_in_flight, timeout=timeout,
                    max_response_bytes=max_response_bytes)
 
-    # ---- operations ----
-
-    async def submit(self, kind: int, op: int, payload: Buffer | Sequence[Buffer] = b"", *,
-                     timeout: float | None = DEFAULT) -> asyncio.Future[Response]:
-        """Sends a raw request; the future gives the Response or raises the typed error."""
-        return await self._submit(kind, op, _parts(payload), codec.decode_response, timeout)
-
-    async def send(self, kind: int, op: int, payload: Buffer | Sequence[Buffer] = b"", *,
-                   timeout: float | None = DEFAULT) -> Response:
-        return await (await self.submit(kind, op, payload, timeout=timeout))
-
-    async def submit_stats(self, values: FloatsLike, *, timeout: float | None = DEFAULT) -> asyncio.Future[Stats]:
-        return await self._submit(layout.KIND_FLOATS, layout.OP_STATS, [codec.float_payload(values)],
-                                  codec.decode_stats, timeout)
-
-    async def stats(self, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Stats:
-        return await (await self.submit_stats(values, timeout=timeout))
-
-    async def submit_scale(self, a: float, b: float, values: FloatsLike, *,
-                           timeout: float | None = DEFAULT) -> asyncio.Future[Floats]:
-        parts = [codec.scale_prefix(a, b), codec.float_payload(values)]
-        return await self._submit(layout.KIND_FLOATS, layout.OP_SCALE, parts,
-                                  codec.floats_decoder(codec.is_numpy(values)), timeout)
-
-    async def scale(self, a: float, b: float, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Floats:
-        return await (await self.submit_scale(a, b, values, timeout=timeout))
-
-    async def submit_upper(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> asyncio.Future[Any]:
-        return await self._submit(layout.KIND_TEXT, layout.OP_UPPER, [codec.text_payload(text)],
-                                  codec.text_decoder(not isinstance(text, str)), timeout)
-
-    async def upper(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Any:
-        return await (await self.submit_upper(text, timeout=timeout))
-
-    async def submit_lower(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> asyncio.Future[Any]:
-        return await self._submit(layout.KIND_TEXT, layout.OP_LOWER, [codec.text_payload(text)],
-                                  codec.text_decoder(not isinstance(text, str)), timeout)
-
-    async def lower(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Any:
-        return await (await self.submit_lower(text, timeout=timeout))
-
-    async def submit_count(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> asyncio.Future[Counts]:
-        return await self._submit(layout.KIND_TEXT, layout.OP_COUNT, [codec.text_payload(text)],
-                                  codec.decode_counts, timeout)
-
-    async def count(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Counts:
-        return await (await self.submit_count(text, timeout=timeout))
-
-    async def submit_ping(self, payload: Buffer = b"", *, timeout: float | None = DEFAULT) -> asyncio.Future[bytes]:
-        return await self._submit(layout.KIND_PING, layout.OP_PING, [payload], codec.decode_ping, timeout)
-
-    async def ping(self, payload: Buffer = b"", *, timeout: float | None = DEFAULT) -> bytes:
-        return await (await self.submit_ping(payload, timeout=timeout))
+    # ---- operations (the rest come from AsyncOperations) ----
 
     async def submit_frame(self, frame: Buffer, expected_id: int, *,
                            timeout: float | None = DEFAULT) -> asyncio.Future[Response]:
         """Sends bytes as they are and expects an answer with ``expected_id`` (tools and tests)."""
-        return await self._submit(None, None, [frame], codec.decode_response, timeout, raw_id=expected_id)
+        return await self._submit(Call(None, None, [frame], codec.decode_response), timeout, raw_id=expected_id)
 
     # ---- state ----
 
@@ -215,32 +164,44 @@ class AsyncClient:
 
     # ---- sending ----
 
-    async def _submit(self, kind: int | None, op: int | None, parts: list[Buffer], decode: Decoder,
-                      timeout: float | None, raw_id: int | None = None) -> asyncio.Future:
+    async def _submit(self, call: Call, timeout: Any, raw_id: int | None = None) -> asyncio.Future:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future = loop.create_future()
         if timeout is DEFAULT:
             timeout = self._timeout
         deadline = None if timeout is None else loop.time() + timeout
-        size = codec.payload_length(parts)
+        size = codec.payload_length(call.parts)
         if size + layout.MIN_LENGTH > layout.MAX_LENGTH_FIELD:
             raise ValueError(f"payload of {size} bytes does not fit a frame (the length field is a u32)")
+        on_answer = None
         if self._slots is not None:
             try:
                 async with asyncio.timeout_at(deadline):
                     await self._slots.acquire()
             except TimeoutError:
+                future = loop.create_future()
                 future.set_exception(RequestTimeout(f"no free slot among the requests in flight within {timeout} s"))
                 return future
             on_answer = self._slots.release
-        else:
-            on_answer = None
+        future = self._enqueue(call, timeout, deadline, on_answer, raw_id)
+        try:
+            await self._writer.drain()
+        except (OSError, ssl.SSLError):
+            pass  # the connection is failing; the reader task fails the request with the reason
+        return future
+
+    def _enqueue(self, call: Call, timeout: float | None, deadline: float | None,
+                 on_answer: Callable[[], None] | None = None, raw_id: int | None = None) -> asyncio.Future:
+        """Queues and writes one request without awaiting anything, so the queue's order is the
+        wire's order; flow control (``drain``) is the caller's business."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
         if self._closed:
             if on_answer:
                 on_answer()
             future.set_exception(ClientClosed("connection closed; the request was not sent"))
             return future
-        # From here to the write nothing awaits: the queue's order is the wire's order.
+        kind, op, parts, decode = call
+        size = codec.payload_length(parts)
         request_id = raw_id if raw_id is not None else self._next_id
         if raw_id is None:
             self._next_id += 1
@@ -258,11 +219,14 @@ class AsyncClient:
             entry.deadline = deadline
             timer = loop.call_at(deadline, lambda: _settle(future, error=_timed_out(entry, timeout)))
             future.add_done_callback(lambda _: timer.cancel())
+        return future
+
+    async def drain(self) -> None:
+        """Waits until the transport's write buffer is below its high-water mark."""
         try:
             await self._writer.drain()
         except (OSError, ssl.SSLError):
-            pass  # the connection is failing; the reader task fails the request with the reason
-        return future
+            pass
 
     # ---- reading ----
 

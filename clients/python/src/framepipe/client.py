@@ -16,28 +16,19 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, InvalidStateError
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from . import codec, layout
 from ._pending import Pending
 from ._transport import PlainTransport, TlsTransport, UncleanEof
-from .codec import Buffer, Counts, Decoder, Floats, FloatsLike, Response, Stats
+from ._ops import DEFAULT, Call, SyncOperations
+from .codec import Buffer, Response
 from .errors import ClientClosed, ConnectionClosed, ProtocolError, RequestTimeout
 
 #: Default bound on requests in flight on one connection (the server's default max-in-flight).
 DEFAULT_MAX_IN_FLIGHT = 1024
 #: Largest answer accepted by default: the largest answer to a 16 MiB request, with slack.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-class _Unset:
-    """Marks "use the client's default timeout", as distinct from None ("no timeout")."""
-
-    def __repr__(self) -> str:
-        return "<client default>"
-
-
-DEFAULT: Any = _Unset()
 
 
 def settle(future: Future, value: Any = None, error: BaseException | None = None) -> bool:
@@ -116,7 +107,7 @@ def tls_context(ca: str | None = None, cert: str | None = None, key: str | None 
     return context
 
 
-class Client:
+class Client(SyncOperations):
     """A pipelining framepipe client on one connection (see the module docstring).
 
     Each operation comes twice: ``submit_X(...)`` writes the request and returns a
@@ -192,75 +183,12 @@ class Client:
         self._reader = threading.Thread(target=self._read_loop, name=f"framepipe-reader-{host}:{port}", daemon=True)
         self._reader.start()
 
-    # ---- operations ----
-
-    def submit(self, kind: int, op: int, payload: Buffer | Sequence[Buffer] = b"", *,
-               timeout: float | None = DEFAULT) -> Future[Response]:
-        """Sends a raw request. The future gives the :class:`Response` (payload uninterpreted),
-        or raises the typed exception of an error answer. ``payload`` is sent without copying
-        (a sequence of buffers is sent one after another) and must not change until written."""
-        return self._submit(kind, op, _parts(payload), codec.decode_response, timeout)
-
-    def send(self, kind: int, op: int, payload: Buffer | Sequence[Buffer] = b"", *,
-             timeout: float | None = DEFAULT) -> Response:
-        """Blocking :meth:`submit`."""
-        return self.submit(kind, op, payload, timeout=timeout).result()
-
-    def submit_stats(self, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Future[Stats]:
-        """STATS of float32 ``values`` (a numpy float32 array is sent from its own memory)."""
-        return self._submit(layout.KIND_FLOATS, layout.OP_STATS, [codec.float_payload(values)],
-                            codec.decode_stats, timeout)
-
-    def stats(self, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Stats:
-        return self.submit_stats(values, timeout=timeout).result()
-
-    def submit_scale(self, a: float, b: float, values: FloatsLike, *,
-                     timeout: float | None = DEFAULT) -> Future[Floats]:
-        """SCALE: ``fma(a, x, b)`` for each value, rounded once to float32.
-
-        The result is a numpy float32 array backed by the received bytes when ``values`` is a
-        numpy array, else an ``array('f')``.
-        """
-        parts = [codec.scale_prefix(a, b), codec.float_payload(values)]
-        return self._submit(layout.KIND_FLOATS, layout.OP_SCALE, parts,
-                            codec.floats_decoder(codec.is_numpy(values)), timeout)
-
-    def scale(self, a: float, b: float, values: FloatsLike, *, timeout: float | None = DEFAULT) -> Floats:
-        return self.submit_scale(a, b, values, timeout=timeout).result()
-
-    def submit_upper(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Future[Any]:
-        """UPPER as Java's ``toUpperCase(Locale.ROOT)``; str in, str out (bytes in, bytes out)."""
-        return self._submit(layout.KIND_TEXT, layout.OP_UPPER, [codec.text_payload(text)],
-                            codec.text_decoder(not isinstance(text, str)), timeout)
-
-    def upper(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Any:
-        return self.submit_upper(text, timeout=timeout).result()
-
-    def submit_lower(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Future[Any]:
-        """LOWER as Java's ``toLowerCase(Locale.ROOT)``; str in, str out (bytes in, bytes out)."""
-        return self._submit(layout.KIND_TEXT, layout.OP_LOWER, [codec.text_payload(text)],
-                            codec.text_decoder(not isinstance(text, str)), timeout)
-
-    def lower(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Any:
-        return self.submit_lower(text, timeout=timeout).result()
-
-    def submit_count(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Future[Counts]:
-        return self._submit(layout.KIND_TEXT, layout.OP_COUNT, [codec.text_payload(text)],
-                            codec.decode_counts, timeout)
-
-    def count(self, text: str | Buffer, *, timeout: float | None = DEFAULT) -> Counts:
-        return self.submit_count(text, timeout=timeout).result()
-
-    def submit_ping(self, payload: Buffer = b"", *, timeout: float | None = DEFAULT) -> Future[bytes]:
-        return self._submit(layout.KIND_PING, layout.OP_PING, [payload], codec.decode_ping, timeout)
-
-    def ping(self, payload: Buffer = b"", *, timeout: float | None = DEFAULT) -> bytes:
-        return self.submit_ping(payload, timeout=timeout).result()
+    # ---- operations (the rest come from SyncOperations) ----
 
     def submit_frame(self, frame: Buffer, expected_id: int, *, timeout: float | None = DEFAULT) -> Future[Response]:
         """Sends bytes as they are (a whole frame, possibly a broken one) and waits for an answer
         with ``expected_id``, whatever its kind and op. For tools and tests of the server."""
-        return self._submit(None, None, [frame], codec.decode_response, timeout, raw_id=expected_id)
+        return self._submit(Call(None, None, [frame], codec.decode_response), timeout, raw_id=expected_id)
 
     # ---- state ----
 
@@ -365,8 +293,9 @@ class Client:
 
     # ---- sending ----
 
-    def _submit(self, kind: int | None, op: int | None, parts: list[Buffer], decode: Decoder,
-                timeout: float | None, raw_id: int | None = None) -> Future:
+    def _submit(self, call: Call, timeout: Any, raw_id: int | None = None) -> Future:
+        """Queues and writes one request; the future completes with ``call.decode(answer)``."""
+        kind, op, parts, decode = call
         future: Future = Future()
         future.set_running_or_notify_cancel()  # a request on the wire cannot be called back
         if timeout is DEFAULT:
@@ -576,11 +505,3 @@ class Client:
 def _timed_out(entry: Pending, timeout: float | None) -> RequestTimeout:
     within = f" within {timeout} s" if timeout is not None else " before its deadline"
     return RequestTimeout(f"no answer to id {entry.id}{within}")
-
-
-def _parts(payload: Buffer | Sequence[Buffer]) -> list[Buffer]:
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        return [payload]
-    if isinstance(payload, (list, tuple)):
-        return list(payload)
-    return [memoryview(payload).cast("B")]  # array.array, numpy arrays, other buffers
