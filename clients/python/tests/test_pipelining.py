@@ -12,7 +12,6 @@ import pytest
 
 import framepipe
 from fakeserver import FakeServer, answer, echo
-from framepipe import layout
 
 
 def test_ten_thousand_in_flight_come_back_in_order(port: int) -> None:

@@ -241,8 +241,10 @@ class AsyncClient(AsyncOperations):
         except (OSError, ssl.SSLError, asyncio.IncompleteReadError) as e:
             ending = ConnectionClosed("connection aborted by the client" if self._aborted
                                       else f"connection failed: {e!r}")
-        except asyncio.CancelledError:
-            ending = ConnectionClosed("client reader cancelled")
+        except asyncio.CancelledError:  # the loop is shutting down with the client still open
+            self._aborted = True
+            self._finish(ConnectionClosed("client reader cancelled"))
+            raise
         except Exception as e:  # a bug here must not leave callers waiting for ever
             ending = ProtocolError(f"client reader failed: {e!r}")
         self._finish(ending)
