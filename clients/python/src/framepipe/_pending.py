@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from . import layout
 from .codec import Decoder
+from .errors import RequestTimeout
 
 
 @dataclass(slots=True)
@@ -29,6 +30,11 @@ class Pending:
 
     def expired(self, now: float) -> bool:
         return self.deadline is not None and now >= self.deadline
+
+    def timed_out(self, timeout: float | None) -> RequestTimeout:
+        """The error of this request's deadline (``timeout`` None: found passed when the answer came)."""
+        within = f" within {timeout} s" if timeout is not None else " before its deadline"
+        return RequestTimeout(f"no answer to id {self.id}{within}")
 
     def mismatch(self, kind: int, op: int, request_id: int) -> str | None:
         """Why an answer cannot belong to this request, or None when it does.

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from . import codec, layout
 from ._pending import Pending
 from ._ops import DEFAULT, AsyncOperations, Call
-from .client import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES, _timed_out
+from .client import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES
 from .codec import Buffer, Response
 from .errors import ClientClosed, ConnectionClosed, ProtocolError, RequestTimeout
 
@@ -217,7 +217,7 @@ class AsyncClient(AsyncOperations):
                 self._writer.write(part)
         if deadline is not None:
             entry.deadline = deadline
-            timer = loop.call_at(deadline, lambda: _settle(future, error=_timed_out(entry, timeout)))
+            timer = loop.call_at(deadline, lambda: _settle(future, error=entry.timed_out(timeout)))
             future.add_done_callback(lambda _: timer.cancel())
         return future
 
@@ -280,7 +280,7 @@ class AsyncClient(AsyncOperations):
             _settle(entry.future, error=ProtocolError(problem))
             raise ProtocolError(problem)
         if entry.expired(asyncio.get_running_loop().time()):
-            _settle(entry.future, error=_timed_out(entry, None))
+            _settle(entry.future, error=entry.timed_out(None))
             return
         try:
             value = entry.decode(Response(kind, op, rid, payload))

@@ -330,7 +330,7 @@ class Client(SyncOperations):
                 return future
             if deadline is not None:
                 entry.deadline = deadline
-                self._deadlines.add(deadline, lambda: settle(future, error=_timed_out(entry, timeout)))
+                self._deadlines.add(deadline, lambda: settle(future, error=entry.timed_out(timeout)))
             try:
                 if raw_id is not None:
                     self._write(parts)
@@ -454,7 +454,7 @@ class Client(SyncOperations):
             settle(entry.future, error=ProtocolError(problem))
             raise ProtocolError(problem)
         if entry.expired(time.monotonic()):
-            settle(entry.future, error=_timed_out(entry, None))
+            settle(entry.future, error=entry.timed_out(None))
             return
         try:
             value = entry.decode(Response(kind, op, rid, payload))
@@ -500,8 +500,3 @@ class Client(SyncOperations):
         self._deadlines.stop()
         for callback in callbacks:
             callback(ending)
-
-
-def _timed_out(entry: Pending, timeout: float | None) -> RequestTimeout:
-    within = f" within {timeout} s" if timeout is not None else " before its deadline"
-    return RequestTimeout(f"no answer to id {entry.id}{within}")
