@@ -3,7 +3,8 @@
 # after the test suite). On loopback only, with free ports and a temporary storage directory:
 #
 #   1. installs Debian's `prometheus` package when `prometheus`/`promtool` are missing (its
-#      system service is kept from starting: ours runs on a free port with our own config);
+#      system service is kept from starting: ours runs on a free port with our own config;
+#      install-tools.sh, shared with rules-check.sh);
 #   2. starts the service (bin/framepipe serve, any free ports) and a Prometheus scraping it
 #      every second;
 #   3. sends a bounded open-loop load (--rate, default 2000 frames/s, for LOAD_SECONDS);
@@ -49,21 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- Prometheus, from Debian -----------------------------------------------------------------
-if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v jq >/dev/null; then
-  log "installing prometheus and jq from Debian"
-  # policy-rc.d refuses service starts during the install: the package's own Prometheus
-  # (port 9090, /var/lib/prometheus) must not run; ours runs below with a temporary config.
-  policy=/usr/sbin/policy-rc.d made_policy=
-  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1; fi
-  timeout 300 apt-get update -qq || { [ -n "$made_policy" ] && rm -f "$policy"; fail "apt-get update"; }
-  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends prometheus jq >/dev/null \
-    || { [ -n "$made_policy" ] && rm -f "$policy"; fail "apt-get install prometheus jq"; }
-  [ -n "$made_policy" ] && rm -f "$policy"
-  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus; systemctl disable --quiet prometheus || true
-  fi
-  log "installed: $(prometheus --version 2>&1 | head -1)"
-fi
+"$REPO/docker/prometheus/install-tools.sh" prometheus promtool jq || fail "installing prometheus and jq"
 
 free_port() {  # a loopback port no socket uses (listening, connected or in TIME_WAIT), below the
                # ephemeral range that client connections take their local ports from
