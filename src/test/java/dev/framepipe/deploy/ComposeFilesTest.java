@@ -155,6 +155,7 @@ class ComposeFilesTest {
                         && e.contains("memory_type=\"direct\""))
                 .as("connections").anyMatch(e -> e.contains("pipeline_connections_active"))
                 .as("direct memory budget").anyMatch(e -> e.contains("pipeline_direct_memory_budget_bytes"))
+                .as("connections refused by reason").anyMatch(e -> e.contains("by (reason) (rate(pipeline_connections_refused_total"))
                 .as("JVM heap and non-heap").anyMatch(e -> e.contains("by (instance, area) (jvm_memory_used_bytes"))
                 .as("JVM non-heap pools").anyMatch(e -> e.contains("jvm_memory_used_bytes")
                         && e.contains("area=\"nonheap\""))
