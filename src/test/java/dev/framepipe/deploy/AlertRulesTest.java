@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class AlertRulesTest {
 
-    private static final Path DIR = Path.of("docker", "prometheus");
+    private static final Path DIR = ComposeFilesTest.docker("prometheus");
     private static final Pattern DURATION = Pattern.compile("(\\d+)([smh])");
     /** Fires on the first evaluation that sees one: a single INTERNAL error is a bug to report. */
     private static final Set<String> WITHOUT_FOR = Set.of("FramepipeInternalErrors");

@@ -23,12 +23,10 @@ import org.junit.jupiter.api.Test;
 class ComposeFilesTest {
 
     private static final Path DOCKER = Path.of("docker");
-    /**
-     * Sample names of the metrics contract (shared METRICS.md), as Prometheus shows them, that
-     * dashboards and alerts may query, including those the server does not expose yet
-     * ({@code framepipe_build_info}). The standard JVM, process and Netty allocator meters the
-     * contract lists by family are checked against a real scrape instead ({@link ExposedMetrics}).
-     */
+    /** Metric families of the contract (shared METRICS.md) that dashboards may query. */
+    // Also alerts; sample names as Prometheus shows them, including those the server does not
+    // expose yet (framepipe_build_info). The standard JVM, process and Netty allocator meters the
+    // contract lists by family are checked against a real scrape instead (ExposedMetrics).
     static final Set<String> CONTRACT = Set.of("pipeline_frames_received_total", "pipeline_frames_completed_total",
             "pipeline_errors_total", "pipeline_received_bytes_total", "pipeline_sent_bytes_total",
             "pipeline_frame_duration_seconds_bucket", "pipeline_frame_duration_seconds_count",
@@ -199,6 +197,11 @@ class ComposeFilesTest {
         try (Stream<Path> files = Files.list(DOCKER.resolve("grafana/dashboards"))) {
             return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
+    }
+
+    /** A path under the repository's docker/ folder. */
+    static Path docker(String first, String... more) {
+        return DOCKER.resolve(Path.of(first, more));
     }
 
     private static Map<String, Object> compose() throws IOException {

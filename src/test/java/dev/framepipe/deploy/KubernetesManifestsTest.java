@@ -159,7 +159,7 @@ class KubernetesManifestsTest {
     @Test
     void thePrometheusRuleCarriesExactlyTheAlertRulesPrometheusLoads() throws IOException {
         // Regenerate with docker/prometheus/rules-check.sh --update-k8s after editing alerts.yml.
-        Object groups = yaml(Path.of("docker", "prometheus", "alerts.yml")).get("groups");
+        Object groups = yaml(DIR.resolveSibling("prometheus").resolve("alerts.yml")).get("groups");
         assertThat(list(groups)).isNotEmpty();
         assertThat(get(doc("PrometheusRule"), "spec.groups"))
                 .as("spec.groups of docker/k8s/prometheusrule.yaml against docker/prometheus/alerts.yml "
