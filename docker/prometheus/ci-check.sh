@@ -3,13 +3,16 @@
 # after the test suite). On loopback only, with free ports and a temporary storage directory:
 #
 #   1. installs Debian's `prometheus` package when `prometheus`/`promtool` are missing (its
-#      system service is kept from starting: ours runs on a free port with our own config);
+#      system service is kept from starting: ours runs on a free port with our own config;
+#      install-tools.sh, shared with rules-check.sh);
 #   2. starts the service (bin/framepipe serve, any free ports) and a Prometheus scraping it
-#      every second;
+#      every second and evaluating the alerting rules (alerts.yml) every second; runs one GC in
+#      the service (jcmd GC.run), so the GC panels' series exist however light the load;
 #   3. sends a bounded open-loop load (--rate, default 2000 frames/s, for LOAD_SECONDS);
 #   4. checks through Prometheus' HTTP API: the target is up; heap bytes per frame
 #      (sum(rate(heap)) / sum(rate(completed))) is a finite number; every query of the Grafana
-#      dashboard evaluates without error to a non-empty result;
+#      dashboard evaluates without error to a non-empty result; every alerting rule evaluates
+#      without error on the real series;
 #   5. `promtool check metrics` passes on a scrape (text format 0.0.4), warnings included.
 #
 #   docker/prometheus/ci-check.sh                   LOAD_SECONDS=40 RATE=2000 by default
@@ -49,21 +52,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- Prometheus, from Debian -----------------------------------------------------------------
-if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v jq >/dev/null; then
-  log "installing prometheus and jq from Debian"
-  # policy-rc.d refuses service starts during the install: the package's own Prometheus
-  # (port 9090, /var/lib/prometheus) must not run; ours runs below with a temporary config.
-  policy=/usr/sbin/policy-rc.d made_policy=
-  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; made_policy=1; fi
-  timeout 300 apt-get update -qq || { [ -n "$made_policy" ] && rm -f "$policy"; fail "apt-get update"; }
-  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends prometheus jq >/dev/null \
-    || { [ -n "$made_policy" ] && rm -f "$policy"; fail "apt-get install prometheus jq"; }
-  [ -n "$made_policy" ] && rm -f "$policy"
-  if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus; systemctl disable --quiet prometheus || true
-  fi
-  log "installed: $(prometheus --version 2>&1 | head -1)"
-fi
+"$REPO/docker/prometheus/install-tools.sh" prometheus promtool jq || fail "installing prometheus and jq"
 
 free_port() {  # a loopback port no socket uses (listening, connected or in TIME_WAIT), below the
                # ephemeral range that client connections take their local ports from
@@ -84,12 +73,16 @@ free_port() {  # a loopback port no socket uses (listening, connected or in TIME
 # ---- the service -----------------------------------------------------------------------------
 # (bin/framepipe builds the jar first only when the sources are newer; after the suite it is not)
 "$REPO/bin/framepipe" serve --bind-address 127.0.0.1 --frame-port 0 --http-port 0 > "$TMP/serve.log" 2>&1 &
-pids+=($!)
+SERVE_PID=$!  # the JVM itself: bin/framepipe execs java
+pids+=($SERVE_PID)
 for _ in $(seq 120); do grep -q "framepipe ready" "$TMP/serve.log" && break; sleep 0.5; done
 ready=$(grep -o "framepipe ready: frames on [0-9]*, http on [0-9]*" "$TMP/serve.log") || fail "service not ready in 60 s"
 FRAME_PORT=$(echo "$ready" | awk '{print $5}' | tr -d ,)
 HTTP_PORT=$(echo "$ready" | awk '{print $8}')
 log "service ready: frames on $FRAME_PORT, http on $HTTP_PORT"
+# jvm_gc_pause_seconds appears with the first collection, which a light load may not cause.
+"$("$REPO/bin/framepipe" java-home)/bin/jcmd" "$SERVE_PID" GC.run > "$TMP/jcmd.log" 2>&1 \
+  || { cat "$TMP/jcmd.log" >&2; fail "jcmd GC.run (a GC before the load)"; }
 
 # ---- Prometheus ------------------------------------------------------------------------------
 PROM_PORT=$(free_port) || fail "no free port for Prometheus"
@@ -99,6 +92,8 @@ global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
+rule_files:
+  - $REPO/docker/prometheus/alerts.yml
 scrape_configs:
   - job_name: framepipe
     static_configs:
@@ -163,6 +158,27 @@ while IFS= read -r expr; do
   n=$((n + 1))
 done < <(jq -r '.. | objects | .expr? // empty' "$DASHBOARD")
 log "$n dashboard queries answered"
+
+# Every alerting rule, evaluated by Prometheus on the real series (none is expected to fire:
+# they all wait minutes): an evaluation error (a bad join, a type mismatch) shows as health "err".
+rules=$(curl -sf --max-time 10 "$PROM/api/v1/rules?type=alert") || fail "/api/v1/rules"
+n=$(jq '[.data.groups[].rules[]] | length' <<<"$rules")
+[ "$n" -gt 0 ] || fail "Prometheus loaded no alerting rules"
+bad=$(jq -c '[.data.groups[].rules[] | select(.health != "ok") | {name, health, lastError}]' <<<"$rules")
+[ "$bad" = "[]" ] || fail "alerting rules that do not evaluate: $bad"
+log "$n alerting rules evaluate (firing: $(jq -r '[.data.groups[].rules[] | select(.state == "firing") | .name] | join(", ") | if . == "" then "none" else . end' <<<"$rules"))"
+# Each alert's expression without its threshold (the final comparison) must find series in the
+# real data: a metric name or a label join that matches nothing would keep the alert silent for
+# good. Rules on framepipe_build_info wait until the service exposes it.
+has_build_info=$(query 'count(framepipe_build_info)')
+while IFS=$'\t' read -r name expr; do
+  if [[ "$expr" == *framepipe_build_info* && "$has_build_info" == "[]" ]]; then
+    log "alert $name: skipped, the service does not expose framepipe_build_info yet"
+    continue
+  fi
+  [ "$(jq length <<<"$(query "$expr")")" -gt 0 ] || fail "alert $name: no series for $expr"
+done < <(jq -r '.data.groups[].rules[] | [.name, (.query | sub("\\s*(>|==)\\s*[0-9.]+\\s*$"; ""))] | @tsv' <<<"$rules")
+log "every alert's expression (threshold left out) finds series"
 
 # ---- promtool on a scrape --------------------------------------------------------------------
 curl -sf --max-time 10 "http://127.0.0.1:$HTTP_PORT/metrics" > "$TMP/scrape.txt" || fail "scrape"

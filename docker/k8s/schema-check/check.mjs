@@ -8,8 +8,9 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 
-const models = [ConfigMap, Service, Deployment, PodDisruptionBudget, HorizontalPodAutoscaler, PodMonitor];
+const models = [ConfigMap, Service, Deployment, PodDisruptionBudget, HorizontalPodAutoscaler, PodMonitor, PrometheusRule];
 let valid = 0, invalid = 0;
 for (const file of process.argv.slice(2)) {
   for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {

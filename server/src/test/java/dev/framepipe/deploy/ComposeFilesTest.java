@@ -11,26 +11,32 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * docker/compose.yaml wires up: Prometheus scrapes framepipe where it listens, Grafana finds
- * Prometheus and the dashboards folder, and the dashboards query metric names of the metrics
- * contract. Also the Dockerfile's promises that other files rely on.
+ * docker/compose.yaml wires up: Prometheus scrapes framepipe where it listens and loads the
+ * alerting rules, Grafana finds Prometheus and the dashboards folder, the dashboards take their
+ * data source from a variable and query only metric names of the metrics contract or names a
+ * real server exposes. Also the Dockerfile's promises that other files rely on.
  */
 class ComposeFilesTest {
 
     private static final Path DOCKER = ProjectFiles.path("docker");
     /** Metric families of the contract (shared METRICS.md) that dashboards may query. */
-    private static final Set<String> CONTRACT = Set.of("pipeline_frames_received_total", "pipeline_frames_completed_total",
+    // Also alerts; sample names as Prometheus shows them, including those the server does not
+    // expose yet (framepipe_build_info). The standard JVM, process and Netty allocator meters the
+    // contract lists by family are checked against a real scrape instead (ExposedMetrics).
+    static final Set<String> CONTRACT = Set.of("pipeline_frames_received_total", "pipeline_frames_completed_total",
             "pipeline_errors_total", "pipeline_received_bytes_total", "pipeline_sent_bytes_total",
             "pipeline_frame_duration_seconds_bucket", "pipeline_frame_duration_seconds_count",
             "pipeline_frame_duration_seconds_sum", "pipeline_connections_active", "pipeline_connections_opened_total",
             "pipeline_ring_capacity", "pipeline_ring_occupancy", "pipeline_backpressure_pauses_total",
-            "pipeline_heap_allocated_bytes_total", "pipeline_transform_total");
+            "pipeline_direct_memory_budget_bytes", "pipeline_connections_refused_total",
+            "pipeline_heap_allocated_bytes_total", "pipeline_transform_total", "framepipe_build_info");
+    /** The dashboards' data source: a template variable, never a fixed uid. */
+    private static final Pattern DATASOURCE_VARIABLE = Pattern.compile("\\$\\{datasource}|\\$datasource");
 
     @Test
     void prometheusScrapesFramepipeOnItsHttpPortAndGrafanaReadsPrometheus() throws IOException {
@@ -45,6 +51,8 @@ class ComposeFilesTest {
         assertThat(targets).containsExactly("framepipe:" + httpPort);
         assertThat(list(map(services.get("prometheus")).get("volumes")))
                 .contains("./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro");
+        assertThat(map(services.get("prometheus")).get("command").toString())
+                .contains("--config.file=/etc/prometheus/prometheus.yml");
 
         Map<String, Object> ds = map(list(KubernetesManifestsTest.yaml(
                 DOCKER.resolve("grafana/provisioning/datasources/prometheus.yaml")).get("datasources")).getFirst());
@@ -53,7 +61,47 @@ class ComposeFilesTest {
     }
 
     @Test
-    void grafanaLoadsEveryDashboardInTheFolderAndTheyQueryContractMetrics() throws IOException {
+    void prometheusLoadsTheAlertRulesThatComposeMountsBesideItsConfig() throws IOException {
+        Map<String, Object> prom = KubernetesManifestsTest.yaml(DOCKER.resolve("prometheus/prometheus.yml"));
+        List<String> ruleFiles = list(prom.get("rule_files"));
+        assertThat(ruleFiles).as("rule_files").isNotEmpty();
+        List<String> volumes = list(map(map(compose().get("services")).get("prometheus")).get("volumes"));
+        for (String file : ruleFiles) {
+            // Prometheus resolves a relative path against the directory of its configuration file
+            String inContainer = Path.of("/etc/prometheus").resolve(file).normalize().toString();
+            String mount = volumes.stream().filter(v -> v.split(":")[1].equals(inContainer)).findFirst()
+                    .orElseThrow(() -> new AssertionError("compose mounts nothing at " + inContainer + ": " + volumes));
+            assertThat(mount).endsWith(":ro");
+            Path source = DOCKER.resolve(mount.split(":")[0]).normalize();
+            assertThat(source).as("rule file mounted at %s", inContainer).isRegularFile();
+            assertThat(source.getParent()).isEqualTo(DOCKER.resolve("prometheus"));
+        }
+        assertThat(ruleFiles).contains("alerts.yml");
+    }
+
+    @Test
+    void everyDashboardTakesItsDataSourceFromAVariable() throws IOException {
+        for (Path d : dashboards()) {
+            Map<String, Object> dash = KubernetesManifestsTest.yaml(d);
+            List<Map<String, Object>> variables = list(map(dash.get("templating")).get("list"));
+            assertThat(variables).as("template variables of %s", d.getFileName())
+                    .anySatisfy(v -> assertThat(v).containsEntry("name", "datasource")
+                            .containsEntry("type", "datasource").containsEntry("query", "prometheus"));
+            List<Object> refs = new ArrayList<>();
+            collect(dash, "datasource", refs);
+            assertThat(refs).as("datasource references in %s", d.getFileName()).isNotEmpty();
+            for (Object ref : refs) {
+                Object uid = ref instanceof Map<?, ?> m ? m.get("uid") : ref;
+                assertThat(String.valueOf(uid)).as("a datasource in %s: %s", d.getFileName(), ref)
+                        .matches(DATASOURCE_VARIABLE);
+            }
+            assertThat(Files.readString(d)).as("%s names no data source uid", d.getFileName())
+                    .doesNotContainPattern("\"uid\"\\s*:\\s*\"prometheus\"");
+        }
+    }
+
+    @Test
+    void grafanaLoadsEveryDashboardInTheFolderAndTheyQueryContractMetrics() throws IOException, InterruptedException {
         Map<String, Object> grafana = map(map(compose().get("services")).get("grafana"));
         Map<String, Object> provider = map(list(KubernetesManifestsTest.yaml(
                 DOCKER.resolve("grafana/provisioning/dashboards/framepipe.yaml")).get("providers")).getFirst());
@@ -61,12 +109,9 @@ class ComposeFilesTest {
         assertThat(list(grafana.get("volumes"))).contains("./grafana/dashboards:" + path + ":ro",
                 "./grafana/provisioning:/etc/grafana/provisioning:ro");
 
-        List<Path> dashboards;
-        try (Stream<Path> files = Files.list(DOCKER.resolve("grafana/dashboards"))) {
-            dashboards = files.filter(p -> p.toString().endsWith(".json")).toList();
-        }
+        List<Path> dashboards = dashboards();
         assertThat(dashboards).isNotEmpty();
-        Pattern metric = Pattern.compile("\\b(pipeline_[a-z_]+)");
+        Set<String> exposed = ExposedMetrics.names();
         for (Path d : dashboards) {
             Map<String, Object> dash = KubernetesManifestsTest.yaml(d); // JSON is YAML
             assertThat(dash.get("uid")).as("uid of %s", d).isNotNull();
@@ -74,9 +119,14 @@ class ComposeFilesTest {
             collectExprs(dash, exprs);
             assertThat(exprs).as("queries in %s", d).isNotEmpty();
             for (String e : exprs) {
-                Matcher m = metric.matcher(e);
-                while (m.find()) {
-                    assertThat(CONTRACT).as("metric in %s: %s", d.getFileName(), e).contains(m.group(1));
+                Set<String> names = PromQl.metricNames(e);
+                assertThat(names).as("metrics in %s: %s", d.getFileName(), e).isNotEmpty();
+                for (String name : names) {
+                    if (name.startsWith("pipeline_") || name.startsWith("framepipe_")) {
+                        assertThat(CONTRACT).as("contract metric in %s: %s", d.getFileName(), e).contains(name);
+                    } else {
+                        assertThat(exposed).as("metric the server exposes, in %s: %s", d.getFileName(), e).contains(name);
+                    }
                 }
             }
         }
@@ -102,7 +152,17 @@ class ComposeFilesTest {
                         "sum\\(rate\\(pipeline_heap_allocated_bytes_total.*\\) / sum\\(rate\\(pipeline_frames_completed_total.*"))
                 .as("direct memory in use").anyMatch(e -> e.contains("netty_allocator_memory_used")
                         && e.contains("memory_type=\"direct\""))
-                .as("connections").anyMatch(e -> e.contains("pipeline_connections_active"));
+                .as("connections").anyMatch(e -> e.contains("pipeline_connections_active"))
+                .as("direct memory budget").anyMatch(e -> e.contains("pipeline_direct_memory_budget_bytes"))
+                .as("connections refused by reason").anyMatch(e -> e.contains("by (reason) (rate(pipeline_connections_refused_total"))
+                .as("JVM heap and non-heap").anyMatch(e -> e.contains("by (instance, area) (jvm_memory_used_bytes"))
+                .as("JVM non-heap pools").anyMatch(e -> e.contains("jvm_memory_used_bytes")
+                        && e.contains("area=\"nonheap\""))
+                .as("JDK direct buffers").anyMatch(e -> e.contains("jvm_buffer_memory_used_bytes")
+                        && e.contains("direct"))
+                .as("GC pauses/s").anyMatch(e -> e.contains("rate(jvm_gc_pause_seconds_count"))
+                .as("time in GC pauses").anyMatch(e -> e.contains("rate(jvm_gc_pause_seconds_sum"))
+                .as("process CPU").anyMatch(e -> e.contains("rate(process_cpu_seconds_total"));
     }
 
     @Test
@@ -116,17 +176,33 @@ class ComposeFilesTest {
         assertThat(dockerfile).containsPattern("(?m)^USER \\d+:\\d+$");
     }
 
-    @SuppressWarnings("unchecked")
     private static void collectExprs(Object node, List<String> out) {
+        List<Object> found = new ArrayList<>();
+        collect(node, "expr", found);
+        found.stream().filter(String.class::isInstance).map(String.class::cast).forEach(out::add);
+    }
+
+    /** Every value of {@code key} anywhere in a parsed JSON/YAML tree. */
+    private static void collect(Object node, String key, List<Object> out) {
         if (node instanceof Map<?, ?> m) {
-            Object e = m.get("expr");
-            if (e instanceof String s) {
-                out.add(s);
+            if (m.containsKey(key)) {
+                out.add(m.get(key));
             }
-            m.values().forEach(v -> collectExprs(v, out));
+            m.values().forEach(v -> collect(v, key, out));
         } else if (node instanceof List<?> l) {
-            l.forEach(v -> collectExprs(v, out));
+            l.forEach(v -> collect(v, key, out));
         }
+    }
+
+    private static List<Path> dashboards() throws IOException {
+        try (Stream<Path> files = Files.list(DOCKER.resolve("grafana/dashboards"))) {
+            return files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    /** A path under the repository's docker/ folder. */
+    static Path docker(String first, String... more) {
+        return DOCKER.resolve(Path.of(first, more));
     }
 
     private static Map<String, Object> compose() throws IOException {

@@ -25,9 +25,10 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * The manifests in docker/k8s hold together: kinds and API versions a current cluster serves,
  * selectors that match the pods, probes and ports that match the service's settings, a grace
- * period that covers the preStop delay and the drain, a non-root read-only pod, and a
- * ConfigMap framepipe itself accepts. (No cluster here, so no kubectl dry run: a schema check
- * runs in CI with docker/k8s/schema-check.sh.)
+ * period that covers the preStop delay and the drain, a non-root read-only pod, a ConfigMap
+ * framepipe itself accepts, and a PrometheusRule with exactly the rules of
+ * docker/prometheus/alerts.yml. (No cluster here, so no kubectl dry run: a schema check runs in
+ * CI with docker/k8s/schema-check.sh.)
  */
 class KubernetesManifestsTest {
 
@@ -38,7 +39,8 @@ class KubernetesManifestsTest {
             "Service", "v1",
             "PodDisruptionBudget", "policy/v1",
             "HorizontalPodAutoscaler", "autoscaling/v2",
-            "PodMonitor", "monitoring.coreos.com/v1");
+            "PodMonitor", "monitoring.coreos.com/v1",
+            "PrometheusRule", "monitoring.coreos.com/v1");
 
     private static List<Map<String, Object>> docs;
 
@@ -155,6 +157,18 @@ class KubernetesManifestsTest {
         assertThat(volume).containsKey("emptyDir");
     }
 
+    @Test
+    void thePrometheusRuleCarriesExactlyTheAlertRulesPrometheusLoads() throws IOException {
+        // Regenerate with docker/prometheus/rules-check.sh --update-k8s after editing alerts.yml.
+        Object groups = yaml(DIR.resolveSibling("prometheus").resolve("alerts.yml")).get("groups");
+        assertThat(list(groups)).isNotEmpty();
+        assertThat(get(doc("PrometheusRule"), "spec.groups"))
+                .as("spec.groups of docker/k8s/prometheusrule.yaml against docker/prometheus/alerts.yml "
+                        + "(docker/prometheus/rules-check.sh --update-k8s rewrites it)")
+                .isEqualTo(groups);
+        assertThat(map(get(doc("PrometheusRule"), "metadata.labels"))).containsEntry("app.kubernetes.io/name", "framepipe");
+    }
+
     // ---- helpers ----
 
     private static FramepipeConfig config() throws IOException {
@@ -215,13 +229,13 @@ class KubernetesManifestsTest {
     }
 
     @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object o) {
+    static Map<String, Object> map(Object o) {
         assertThat(o).isInstanceOf(Map.class);
         return (Map<String, Object>) o;
     }
 
     @SuppressWarnings("unchecked")
-    private static <T> List<T> list(Object o) {
+    static <T> List<T> list(Object o) {
         assertThat(o).isInstanceOf(List.class);
         return (List<T>) o;
     }
