@@ -1,9 +1,8 @@
 package dev.framepipe.codec;
 
-import dev.framepipe.protocol.ErrorCode;
-
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
+import dev.framepipe.protocol.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -14,23 +13,38 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
  * (length field first): the payload is never copied, except when a frame straddles two socket
  * reads and its bytes must be joined in one buffer. It is handed on in one of two ways:
  * <ul>
- *   <li>to a {@link FrameSink} gate, in place: the sink gets the buffer and the frame's bounds
- *       and retains the buffer if it keeps the frame. No object is made per frame; this is how
- *       the service's {@code ConnectionHandler} takes frames;</li>
+ *   <li>to a {@link FrameSink}, in place: the sink gets the buffer and the frame's bounds and
+ *       retains the buffer if it keeps the frame. No object is made per frame; this is how the
+ *       service takes frames;</li>
  *   <li>otherwise as a retained slice, down the channel pipeline (what a plain Netty handler
  *       expects; the transport-only baseline works this way).</li>
  * </ul>
- * Header-level failures are passed on down the pipeline as a {@link DecodeFailure} in the
- * frame's place, after which the decoder discards all input (the connection is closing).
+ *
+ * <h2>Large frames</h2>
+ * A frame of at least {@link #ASSEMBLE_BYTES} that has started but not finished arriving is
+ * assembled in a buffer of exactly its size, reserved first from the sink
+ * ({@link FrameSink#reserve}: the service's direct-memory budget). Without TLS the socket then
+ * reads straight into that buffer ({@link FrameReadAllocator}): a frame of megabytes costs one
+ * copy, the kernel's. When the sink has no room yet, decoding waits, with at most one read's
+ * bytes held, until the sink grants the reservation.
+ *
+ * <h2>Failures and declines</h2>
+ * A header the protocol refuses (length below 12, bad version, too large) and, once
+ * {@link #decline}d, the next header at all, end decoding: the sink gets
+ * {@link FrameSink#onFailure} (or, without a sink, a {@link DecodeFailure} goes down the
+ * pipeline in the frame's place) and all later input is discarded.
  *
  * <p>Back-pressure: before passing on each frame the decoder asks its {@link Gate}; when the
- * gate is closed the remaining bytes stay buffered (at most one frame plus one read) until
- * {@link #resume()}.
+ * gate is closed the remaining bytes stay buffered until {@link #resume()}.
  *
- * <p>Ownership: the decoder owns its cumulation buffer; every slice it passes on is retained
- * for, and owned by, the next handler; a sink retains what it keeps.
+ * <p>Ownership: the decoder owns its cumulation buffer (and the assembly buffer while a large
+ * frame is arriving); every slice it passes on is retained for, and owned by, the next handler;
+ * a sink retains what it keeps.
  */
 public final class FrameDecoder extends ChannelInboundHandlerAdapter {
+
+    /** Frames from this size on are assembled in a buffer of their own (larger than one read). */
+    public static final int ASSEMBLE_BYTES = 64 * 1024;
 
     /** Whether the next handler accepts another frame now. */
     public interface Gate {
@@ -55,6 +69,42 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
          *                 per frame was about 9 % of a saturated I/O thread's time on this VM
          */
         void onFrame(ByteBuf buf, int index, int length, long nowNanos);
+
+        /**
+         * A large frame assembled in a buffer of its own ({@code length} bytes from index 0),
+         * whose reservation of {@code reserved} bytes passes to the sink with it.
+         */
+        default void onAssembledFrame(ByteBuf buf, int length, long nowNanos, long reserved) {
+            onFrame(buf, 0, length, nowNanos);
+        }
+
+        /** Every frame of the current decoding pass has been passed on. */
+        default void endOfPass() {
+        }
+
+        /**
+         * Reserves {@code bytes} for assembling a large frame. True: reserved now (the decoder
+         * owns the reservation until it hands the frame on, or releases it through
+         * {@link #unreserve}). False: not yet; the sink stops reading and later calls
+         * {@link FrameDecoder#reserved} on the channel's thread once the bytes are reserved.
+         */
+        default boolean reserve(long bytes) {
+            return true;
+        }
+
+        /** Gives back a reservation the decoder no longer needs (the frame was cut off). */
+        default void unreserve(long bytes) {
+        }
+
+        /**
+         * A refused header, or a decline: the last thing this connection decodes. Without an
+         * override it goes down the pipeline as a {@link DecodeFailure}.
+         *
+         * @return true if handled here
+         */
+        default boolean onFailure(ErrorCode code, int op, long id, String message) {
+            return false;
+        }
     }
 
     private enum Mode { DECODING, DECLINING, DISCARDING }
@@ -66,11 +116,25 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     /** {@link #gate} when it takes frames in place, else null (frames go out as slices). */
     private final FrameSink sink;
     private ChannelHandlerContext ctx;
-    /** Bytes received and not yet passed on; null when none. */
+    /** Bytes received and not yet passed on; null when none. While assembling, the assembly buffer. */
     private ByteBuf cumulation;
     private Mode mode = Mode.DECODING;
     private boolean inputClosed;
     private String declineMessage = SHUTTING_DOWN_MESSAGE;
+    /** Whether the socket may read straight into an assembly buffer (not under TLS). */
+    private boolean directReads;
+    /** Bytes reserved for the frame being assembled in {@link #cumulation}; 0 when not assembling. */
+    private long assemblyReserved;
+    /** Waiting for the sink to grant a reservation for a frame of this size; 0 when not. */
+    private int awaitingReservation;
+    /** The slice of the assembly buffer handed to the socket for its next read, if any. */
+    private ByteBuf readTarget;
+    /**
+     * Bytes that arrived behind a complete large frame still held back by the gate (its
+     * assembly buffer holds nothing but the frame); they become the cumulation once it is
+     * handed on. Null otherwise.
+     */
+    private ByteBuf tail;
 
     /**
      * @param maxLength the largest accepted value of the length field ({@code max-frame-bytes})
@@ -82,6 +146,16 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         this.maxLength = maxLength;
         this.gate = gate;
         this.sink = gate instanceof FrameSink s ? s : null;
+    }
+
+    /**
+     * Lets the socket read a large frame's bytes straight into its assembly buffer (install
+     * {@link FrameReadAllocator} on the channel too). Only where nothing sits between the socket
+     * and this decoder that changes the bytes (no TLS).
+     */
+    public FrameDecoder directReads(boolean on) {
+        this.directReads = on;
+        return this;
     }
 
     @Override
@@ -98,6 +172,17 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf in)) {
             ctx.fireChannelRead(msg);
+            return;
+        }
+        if (in == readTarget) {
+            readTarget = null;
+            int n = in.readableBytes();
+            in.release();
+            if (mode == Mode.DISCARDING || inputClosed || cumulation == null) {
+                return; // the assembly was given up meanwhile (discard, close)
+            }
+            cumulation.writerIndex(cumulation.writerIndex() + n); // the socket wrote them in place
+            decode();
             return;
         }
         if (mode == Mode.DISCARDING || inputClosed) {
@@ -124,11 +209,51 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * Where the socket's next read should go: the rest of the large frame being assembled, or
+     * null for a buffer of the socket's own choosing. I/O thread ({@link FrameReadAllocator}).
+     */
+    ByteBuf readTarget() {
+        if (readTarget != null && readTarget.refCnt() == 0) {
+            readTarget = null; // the socket read nothing into it and released it
+        }
+        if (!directReads || assemblyReserved == 0 || readTarget != null || cumulation == null
+                || mode == Mode.DISCARDING || inputClosed) {
+            return null;
+        }
+        int rest = cumulation.capacity() - cumulation.writerIndex();
+        if (rest <= 0) {
+            return null;
+        }
+        readTarget = cumulation.retainedSlice(cumulation.writerIndex(), rest).clear();
+        return readTarget;
+    }
+
     /** Decodes what is buffered, after the gate has opened again. I/O thread. */
     public void resume() {
-        if (cumulation != null) {
+        if (cumulation != null && awaitingReservation == 0) {
             decode();
         }
+    }
+
+    /**
+     * The sink has reserved the bytes {@link FrameSink#reserve} could not give at once: the
+     * waiting large frame is assembled now. I/O thread.
+     */
+    public void reserved(long bytes) {
+        int frameSize = awaitingReservation;
+        awaitingReservation = 0;
+        if (frameSize == 0 || cumulation == null || mode == Mode.DISCARDING) {
+            sink.unreserve(bytes); // nothing to assemble any more
+            return;
+        }
+        startAssembly(frameSize, bytes);
+        decode();
+    }
+
+    /** Whether a reservation for a large frame is awaited (reading should stay paused). */
+    public boolean awaitingMemory() {
+        return awaitingReservation != 0;
     }
 
     /**
@@ -147,6 +272,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         if (mode == Mode.DECODING) {
             mode = Mode.DECLINING;
             declineMessage = message;
+            // A large frame waiting for memory was not read (not complete): it is the one declined.
+            // Its grant, when it comes, finds nothing to assemble and goes back.
+            awaitingReservation = 0;
             if (cumulation != null) {
                 decode();
             }
@@ -164,14 +292,20 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         return cumulation != null;
     }
 
+    /** Whether the decoder still takes frames (not declining, not discarding). */
+    public boolean decoding() {
+        return mode == Mode.DECODING;
+    }
+
     /**
      * Whether a frame has started arriving and is not complete yet: the client owes bytes. False
      * when nothing is buffered, when the buffered frame is complete (held back by the gate: the
-     * server is the one waiting), and once the decoder discards input.
+     * server is the one waiting), while a reservation is awaited (the server is waiting too),
+     * and once the decoder discards input.
      */
     public boolean frameInProgress() {
         ByteBuf buf = cumulation;
-        if (buf == null || mode == Mode.DISCARDING || inputClosed) {
+        if (buf == null || mode == Mode.DISCARDING || inputClosed || awaitingReservation != 0) {
             return false;
         }
         int readable = buf.readableBytes();
@@ -193,83 +327,107 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     private void decode() {
         long passNanos = 0;
         boolean clockRead = false;
-        while (cumulation != null) {
-            ByteBuf buf = cumulation;
-            int start = buf.readerIndex();
-            int readable = buf.readableBytes();
-            if (readable < LENGTH_FIELD_SIZE) {
-                break;
-            }
-            long length = length(buf, start);
-            if (length < MIN_LENGTH) {
-                if (gate.admitting()) {
-                    fail(ErrorCode.MALFORMED, 0, 0,
-                            "length " + length + " is below the minimum of " + MIN_LENGTH);
+        boolean passed = false;
+        try {
+            while (cumulation != null && awaitingReservation == 0) {
+                ByteBuf buf = cumulation;
+                int start = buf.readerIndex();
+                int readable = buf.readableBytes();
+                if (readable < LENGTH_FIELD_SIZE) {
+                    break;
                 }
-                break;
-            }
-            if (readable < HEADER_LENGTH) {
-                break;
-            }
-            ErrorCode failure = null;
-            String message = null;
-            if (mode == Mode.DECLINING) {
-                failure = ErrorCode.SHUTTING_DOWN;
-                message = declineMessage;
-            } else if (version(buf, start) != VERSION) {
-                failure = ErrorCode.BAD_VERSION;
-                message = "version " + version(buf, start) + " is not supported; expected " + VERSION;
-            } else if (length > maxLength) {
-                failure = ErrorCode.FRAME_TOO_LARGE;
-                message = "length " + length + " exceeds max-frame-bytes " + maxLength;
-            }
-            if (failure != null) {
-                if (gate.admitting()) {
+                long length = length(buf, start);
+                if (length < MIN_LENGTH) {
+                    fail(ErrorCode.MALFORMED, 0, 0, "length " + length + " is below the minimum of " + MIN_LENGTH);
+                    break;
+                }
+                if (readable < HEADER_LENGTH) {
+                    break;
+                }
+                ErrorCode failure = null;
+                String message = null;
+                if (mode == Mode.DECLINING) {
+                    failure = ErrorCode.SHUTTING_DOWN;
+                    message = declineMessage;
+                } else if (version(buf, start) != VERSION) {
+                    failure = ErrorCode.BAD_VERSION;
+                    message = "version " + version(buf, start) + " is not supported; expected " + VERSION;
+                } else if (length > maxLength) {
+                    failure = ErrorCode.FRAME_TOO_LARGE;
+                    message = "length " + length + " exceeds max-frame-bytes " + maxLength;
+                }
+                if (failure != null) {
                     // op and id are read only here: a frame that is passed on has them read by
                     // its receiver, so the hot path reads each header field once
                     fail(failure, op(buf, start), id(buf, start), message);
+                    break;
                 }
-                break;
-            }
-            int frameSize = LENGTH_FIELD_SIZE + (int) length;
-            if (readable < frameSize) {
-                reserve(frameSize);
-                break;
-            }
-            if (!gate.admitting()) {
-                break;
-            }
-            if (sink != null) {
-                // The decoder's state is final before the call, because the sink may re-enter
-                // it (decline, discard, resume). A buffer read to its end is no longer the
-                // cumulation, and the local reference keeps it alive until the sink returns.
-                buf.skipBytes(frameSize);
-                boolean consumed = !buf.isReadable();
-                if (consumed) {
-                    cumulation = null;
+                int frameSize = LENGTH_FIELD_SIZE + (int) length;
+                if (readable < frameSize) {
+                    if (frameSize >= ASSEMBLE_BYTES && assemblyReserved == 0 && sink != null) {
+                        if (sink.reserve(frameSize)) {
+                            startAssembly(frameSize, frameSize);
+                        } else {
+                            awaitingReservation = frameSize; // the sink pauses reading; reserved() resumes
+                        }
+                    } else {
+                        makeRoom(frameSize);
+                    }
+                    break;
+                }
+                if (!gate.admitting()) {
+                    break;
                 }
                 if (!clockRead) {
                     passNanos = System.nanoTime();
                     clockRead = true;
                 }
-                try {
-                    sink.onFrame(buf, start, frameSize, passNanos);
-                } finally {
-                    if (consumed) {
-                        buf.release();
+                passed = true;
+                if (sink != null) {
+                    handOn(buf, start, frameSize, passNanos);
+                } else {
+                    ByteBuf frame = buf.retainedSlice(start, frameSize);
+                    buf.skipBytes(frameSize);
+                    if (!buf.isReadable()) {
+                        releaseCumulation();
                     }
+                    ctx.fireChannelRead(frame);
                 }
-            } else {
-                ByteBuf frame = buf.retainedSlice(start, frameSize);
-                buf.skipBytes(frameSize);
-                if (!buf.isReadable()) {
-                    releaseCumulation();
-                }
-                ctx.fireChannelRead(frame);
+            }
+        } finally {
+            if (passed && sink != null) {
+                sink.endOfPass();
             }
         }
         if (inputClosed) {
             dropIncompleteFrame();
+        }
+    }
+
+    /** Passes a frame to the sink, in place. */
+    private void handOn(ByteBuf buf, int start, int frameSize, long passNanos) {
+        // The decoder's state is final before the call, because the sink may re-enter it
+        // (decline, discard, resume). A buffer read to its end is no longer the cumulation, and
+        // the local reference keeps it alive until the sink returns.
+        buf.skipBytes(frameSize);
+        boolean consumed = !buf.isReadable();
+        long reserved = assemblyReserved;
+        if (consumed) {
+            cumulation = tail; // what arrived behind an assembled frame, if anything
+            tail = null;
+            assemblyReserved = 0;
+        }
+        try {
+            if (reserved > 0) {
+                // An assembly buffer holds exactly its one frame: it is consumed.
+                sink.onAssembledFrame(buf, frameSize, passNanos, reserved);
+            } else {
+                sink.onFrame(buf, start, frameSize, passNanos);
+            }
+        } finally {
+            if (consumed) {
+                buf.release();
+            }
         }
     }
 
@@ -295,7 +453,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     private void fail(ErrorCode code, int op, long id, String message) {
         mode = Mode.DISCARDING;
         releaseCumulation();
-        ctx.fireChannelRead(new DecodeFailure(code, op, id, message));
+        if (sink == null || !sink.onFailure(code, op, id, message)) {
+            ctx.fireChannelRead(new DecodeFailure(code, op, id, message));
+        }
     }
 
     private void cumulate(ByteBuf in) {
@@ -313,26 +473,45 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             in.release();
             return;
         }
-        int needed = buf.readableBytes() + incoming;
+        if (assemblyReserved > 0) {
+            // The read goes past the end of the frame being assembled (under TLS, or a read
+            // that was not ours): the frame's part completes the assembly, the rest waits
+            // behind it until the frame is handed on.
+            buf.writeBytes(in, buf.writableBytes());
+            tail = tail == null ? in : join(tail, in);
+            return;
+        }
+        cumulation = join(buf, in);
+    }
+
+    /** {@code buf}'s readable bytes followed by {@code in}'s, in one new buffer; both are released. */
+    private ByteBuf join(ByteBuf buf, ByteBuf in) {
+        if (buf.writableBytes() >= in.readableBytes()) {
+            buf.writeBytes(in);
+            in.release();
+            return buf;
+        }
+        int needed = buf.readableBytes() + in.readableBytes();
         ByteBuf joined = ctx.alloc().directBuffer(Math.max(needed, expectedFrameSize(buf)));
         joined.writeBytes(buf);
         joined.writeBytes(in);
         buf.release();
         in.release();
-        cumulation = joined;
+        return joined;
     }
 
-    /** Size of the frame at the head of {@code buf} when its length is known and sane, else 0. */
+    /** Size of the frame at the head of {@code buf} when its length is known, sane and small, else 0. */
     private int expectedFrameSize(ByteBuf buf) {
         if (buf.readableBytes() < LENGTH_FIELD_SIZE) {
             return 0;
         }
         long length = length(buf, buf.readerIndex());
-        return length >= MIN_LENGTH && length <= maxLength ? LENGTH_FIELD_SIZE + (int) length : 0;
+        return length >= MIN_LENGTH && length < ASSEMBLE_BYTES - LENGTH_FIELD_SIZE
+                ? LENGTH_FIELD_SIZE + (int) length : 0;
     }
 
-    /** Makes room for the rest of a frame that has started, so it is assembled with one copy. */
-    private void reserve(int frameSize) {
+    /** Makes room for the rest of a small frame that has started, so it is joined with one copy. */
+    private void makeRoom(int frameSize) {
         ByteBuf buf = cumulation;
         if (buf.capacity() - buf.readerIndex() >= frameSize) {
             return;
@@ -343,10 +522,32 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         cumulation = joined;
     }
 
+    /** Moves the started large frame into a buffer of exactly its size, holding {@code reserved} bytes. */
+    private void startAssembly(int frameSize, long reserved) {
+        ByteBuf buf = cumulation;
+        ByteBuf assembly = ctx.alloc().directBuffer(frameSize, frameSize);
+        assembly.writeBytes(buf);
+        buf.release();
+        cumulation = assembly;
+        assemblyReserved = reserved;
+    }
+
     private void releaseCumulation() {
+        awaitingReservation = 0; // a grant that comes now finds nothing to assemble and goes back
         if (cumulation != null) {
             cumulation.release();
             cumulation = null;
         }
+        if (tail != null) {
+            tail.release();
+            tail = null;
+        }
+        if (assemblyReserved > 0) {
+            long r = assemblyReserved;
+            assemblyReserved = 0;
+            sink.unreserve(r);
+        }
+        // A readTarget handed to the socket is the socket's: it releases what it does not deliver.
+        readTarget = null;
     }
 }

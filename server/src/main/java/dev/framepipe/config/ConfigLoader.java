@@ -110,6 +110,7 @@ public final class ConfigLoader {
         int maxInFlight = r.intIn(Setting.MAX_IN_FLIGHT, 1, 1 << 20);
         int maxConnections = r.intIn(Setting.MAX_CONNECTIONS, 1, 1 << 24);
         Duration idle = r.duration(Setting.IDLE_TIMEOUT);
+        Duration drainDelay = r.duration(Setting.DRAIN_DELAY);
         Duration drain = r.duration(Setting.DRAIN_TIMEOUT);
         Duration linger = r.duration(Setting.CLOSE_LINGER);
         Transport transport = r.choice(Setting.TRANSPORT, Transport.class);
@@ -129,7 +130,7 @@ public final class ConfigLoader {
             throw r.bad(Setting.DIRECT_MEMORY_BUDGET, "must be 0 (automatic) or at least 1MiB");
         }
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
-                maxConnections, idle, drain, linger, transport, allocator, high, low, threshold, warmup,
+                maxConnections, idle, drainDelay, drain, linger, transport, allocator, high, low, threshold, warmup,
                 maxAge, slowGrace, slowRate, memoryBudget, tls(r));
     }
 

@@ -14,6 +14,7 @@ public record FramepipeConfig(
         int maxInFlight,
         int maxConnections,
         Duration idleTimeout,
+        Duration drainDelay,
         Duration drainTimeout,
         Duration closeLinger,
         Transport transport,

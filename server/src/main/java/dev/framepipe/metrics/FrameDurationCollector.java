@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.LaneCounters;
 import dev.framepipe.codec.OpType;
 import io.prometheus.metrics.model.registry.Collector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
@@ -12,7 +13,7 @@ import java.util.List;
 /**
  * {@code pipeline_frame_duration_seconds{kind,op}}: a classic Prometheus histogram (bounded
  * buckets, 25 µs to 10 s) of the time from decode to the answer handed to the socket. The I/O
- * threads count into their own {@link PipelineCounters}; this collector, registered on the
+ * threads count into their own {@link LaneCounters}; this collector, registered on the
  * Prometheus registry behind Micrometer's, builds the snapshot when scraped. (A Micrometer Timer
  * with the same buckets cost a quarter of an I/O thread at this rate.)
  */
@@ -22,16 +23,16 @@ public final class FrameDurationCollector implements Collector {
     private static final double[] BOUNDS;
 
     static {
-        BOUNDS = new double[PipelineCounters.BUCKETS];
-        for (int i = 0; i < PipelineCounters.BUCKET_NANOS.length; i++) {
-            BOUNDS[i] = PipelineCounters.BUCKET_NANOS[i] / 1e9;
+        BOUNDS = new double[LaneCounters.BUCKETS];
+        for (int i = 0; i < LaneCounters.BUCKET_NANOS.length; i++) {
+            BOUNDS[i] = LaneCounters.BUCKET_NANOS[i] / 1e9;
         }
         BOUNDS[BOUNDS.length - 1] = Double.POSITIVE_INFINITY;
     }
 
-    private final List<PipelineCounters> lanes;
+    private final List<LaneCounters> lanes;
 
-    public FrameDurationCollector(List<PipelineCounters> lanes) {
+    public FrameDurationCollector(List<LaneCounters> lanes) {
         this.lanes = lanes;
     }
 
@@ -47,9 +48,9 @@ public final class FrameDurationCollector implements Collector {
                 .help("Time from decode to response handed to the socket")
                 .unit(Unit.SECONDS);
         for (OpType t : OpType.values()) {
-            long[] counts = new long[PipelineCounters.BUCKETS];
+            long[] counts = new long[LaneCounters.BUCKETS];
             long sumNanos = 0;
-            for (PipelineCounters c : lanes) {
+            for (LaneCounters c : lanes) {
                 for (int b = 0; b < counts.length; b++) {
                     counts[b] += c.bucket(t.ordinal(), b);
                 }

@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.LaneCounters;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.codec.OpType;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -9,7 +10,7 @@ import java.util.List;
 import java.util.function.ToLongFunction;
 
 /**
- * Frames and bytes, read at scrape time from every I/O thread's {@link PipelineCounters}:
+ * Frames and bytes, read at scrape time from every I/O thread's {@link LaneCounters}:
  *
  * <pre>
  * pipeline_frames_received_total{kind}             complete frames decoded (and refused headers)
@@ -24,9 +25,9 @@ import java.util.function.ToLongFunction;
  */
 public final class FrameMetrics implements MeterBinder {
 
-    private final List<PipelineCounters> lanes;
+    private final List<LaneCounters> lanes;
 
-    public FrameMetrics(List<PipelineCounters> lanes) {
+    public FrameMetrics(List<LaneCounters> lanes) {
         this.lanes = lanes;
     }
 
@@ -48,20 +49,20 @@ public final class FrameMetrics implements MeterBinder {
             counter(registry, MetricNames.ERRORS, "Error responses by code", c -> c.errors(code.ordinal()))
                     .tag("code", code.label()).register(registry);
         }
-        counter(registry, MetricNames.RECEIVED_BYTES, "Bytes read from frame sockets", PipelineCounters::bytesIn)
+        counter(registry, MetricNames.RECEIVED_BYTES, "Bytes read from frame sockets", LaneCounters::bytesIn)
                 .baseUnit("bytes").register(registry);
-        counter(registry, MetricNames.SENT_BYTES, "Bytes written to frame sockets", PipelineCounters::bytesOut)
+        counter(registry, MetricNames.SENT_BYTES, "Bytes written to frame sockets", LaneCounters::bytesOut)
                 .baseUnit("bytes").register(registry);
     }
 
-    FunctionCounter.Builder<List<PipelineCounters>> counter(MeterRegistry registry, String name, String help,
-                                                            ToLongFunction<PipelineCounters> read) {
+    FunctionCounter.Builder<List<LaneCounters>> counter(MeterRegistry registry, String name, String help,
+                                                            ToLongFunction<LaneCounters> read) {
         return FunctionCounter.builder(name, lanes, all -> sum(all, read)).description(help);
     }
 
-    static double sum(List<PipelineCounters> all, ToLongFunction<PipelineCounters> read) {
+    static double sum(List<LaneCounters> all, ToLongFunction<LaneCounters> read) {
         long total = 0;
-        for (PipelineCounters c : all) {
+        for (LaneCounters c : all) {
             total += read.applyAsLong(c);
         }
         return total;

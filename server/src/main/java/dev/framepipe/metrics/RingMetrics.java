@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.LaneCounters;
 import dev.framepipe.pipeline.Lane;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -34,11 +35,11 @@ public final class RingMetrics implements MeterBinder {
                     .tag("ring", ring)
                     .register(registry);
         }
-        pauses(registry, "ring_full", PipelineCounters::pausesRingFull);
-        pauses(registry, "unwritable", PipelineCounters::pausesUnwritable);
+        pauses(registry, "ring_full", LaneCounters::pausesRingFull);
+        pauses(registry, "unwritable", LaneCounters::pausesUnwritable);
     }
 
-    private void pauses(MeterRegistry registry, String reason, ToLongFunction<PipelineCounters> read) {
+    private void pauses(MeterRegistry registry, String reason, ToLongFunction<LaneCounters> read) {
         FunctionCounter.builder(MetricNames.BACKPRESSURE_PAUSES, lanes, all -> {
             long n = 0;
             for (Lane l : all) {

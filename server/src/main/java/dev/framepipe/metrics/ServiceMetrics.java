@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.LaneCounters;
 import dev.framepipe.pipeline.Lane;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -31,7 +32,7 @@ public final class ServiceMetrics implements AutoCloseable {
      * The objects the function counters and gauges read. Micrometer holds those weakly, so this
      * keeps them reachable as long as the registry is.
      */
-    private List<PipelineCounters> pipelineCounters;
+    private List<LaneCounters> pipelineCounters;
     private List<Lane> lanes;
 
     public ServiceMetrics(ByteBufAllocator allocator) {

@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.LaneCounters;
 import dev.framepipe.pipeline.TransformPath;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,9 +10,9 @@ import java.util.List;
 /** {@code pipeline_transform_total{path}}: how SCALE, UPPER and LOWER made their answers. */
 public final class TransformMetrics implements MeterBinder {
 
-    private final List<PipelineCounters> lanes;
+    private final List<LaneCounters> lanes;
 
-    public TransformMetrics(List<PipelineCounters> lanes) {
+    public TransformMetrics(List<LaneCounters> lanes) {
         this.lanes = lanes;
     }
 

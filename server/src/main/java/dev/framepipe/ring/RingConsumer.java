@@ -3,6 +3,7 @@ package dev.framepipe.ring;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RejectedExecutionException;
@@ -11,8 +12,12 @@ import java.util.function.Consumer;
 
 /**
  * Mailbox-style consumer of an {@link SpscRing}: when the ring turns non-empty the producer
- * submits ONE drain task to a {@link ForkJoinPool}; the task hands the elements to a
- * {@link BatchHandler} in batches and, once it finds the ring empty, unschedules itself.
+ * submits ONE drain task to an executor (a {@link ForkJoinPool}, or a single-threaded executor
+ * such as a Netty event loop); the task hands the elements to a {@link BatchHandler} in batches
+ * and, once it finds the ring empty, unschedules itself. This is the pipeline's one wake-up
+ * primitive: requests go to the workers through it, and answers come back to the I/O thread
+ * through it (an event loop as the executor, without parking), so both directions rest on the
+ * same handshake and the same jcstress proofs.
  *
  * <h2>Guarantees</h2>
  * <ul>
@@ -88,7 +93,10 @@ public final class RingConsumer<E> {
     }
 
     private final SpscRing<E> ring;
+    /** Where the drain runs: a ForkJoinPool (the task is submitted as a ForkJoinTask, no wrapper), */
     private final ForkJoinPool pool;
+    /** or any other executor (the task as a Runnable); exactly one of the two is set. */
+    private final Executor executor;
     private final long idleParkNanos;
     final DrainTask<E> task; // package-private: jcstress runs its exec() directly
 
@@ -121,8 +129,27 @@ public final class RingConsumer<E> {
      */
     public RingConsumer(SpscRing<E> ring, ForkJoinPool pool, BatchHandler<? super E> handler, int batchLimit,
                         long idleParkNanos) {
+        this(ring, Objects.requireNonNull(pool, "pool"), null, handler, batchLimit, idleParkNanos);
+    }
+
+    /**
+     * A consumer whose drain runs on {@code executor} (for example a Netty event loop), one run
+     * at a time, never parking: an executor's thread is not the drain's to hold.
+     *
+     * @param ring the ring this consumer owns the consumer side of
+     * @param executor runs the drain task
+     * @param handler receives the elements
+     * @param batchLimit maximum elements per batch, {@code >= 1}
+     */
+    public RingConsumer(SpscRing<E> ring, Executor executor, BatchHandler<? super E> handler, int batchLimit) {
+        this(ring, null, Objects.requireNonNull(executor, "executor"), handler, batchLimit, 0);
+    }
+
+    private RingConsumer(SpscRing<E> ring, ForkJoinPool pool, Executor executor, BatchHandler<? super E> handler,
+                         int batchLimit, long idleParkNanos) {
         this.ring = Objects.requireNonNull(ring, "ring");
-        this.pool = Objects.requireNonNull(pool, "pool");
+        this.pool = pool;
+        this.executor = executor;
         Objects.requireNonNull(handler, "handler");
         if (batchLimit < 1) {
             throw new IllegalArgumentException("batchLimit must be >= 1, was " + batchLimit);
@@ -191,7 +218,7 @@ public final class RingConsumer<E> {
 
     private void submit() {
         try {
-            pool.execute(task);
+            execute(task);
         } catch (RuntimeException | Error ex) {
             // Not scheduled after all: undo the claim so that a later offer retries.
             DrainTask.STATE.setRelease(task, DrainTask.IDLE);
@@ -267,6 +294,14 @@ public final class RingConsumer<E> {
         return ring.isEmpty();
     }
 
+    private void execute(DrainTask<E> t) {
+        if (pool != null) {
+            pool.execute((ForkJoinTask<?>) t);
+        } else {
+            executor.execute(t);
+        }
+    }
+
     /** Package-private for tests: the drain's thread while it is parked (or about to park), else null. */
     Thread parkedDrain() {
         return (Thread) PARKED.getAcquire(this);
@@ -305,7 +340,7 @@ public final class RingConsumer<E> {
      * start before the previous run's doExec frame has returned. This is how Akka's Mailbox
      * reuses itself. The state flag guarantees it is queued or running at most once.
      */
-    static final class DrainTask<E> extends ForkJoinTask<Void> implements Consumer<E> {
+    static final class DrainTask<E> extends ForkJoinTask<Void> implements Consumer<E>, Runnable {
         static final int IDLE = 0;
         static final int SCHEDULED = 1;
 
@@ -346,6 +381,12 @@ public final class RingConsumer<E> {
         public void accept(E e) {
             taken++; // counted first: an element whose handler throws is still consumed
             handler.onElement(e);
+        }
+
+        /** The drain as a plain task, for executors other than a ForkJoinPool. */
+        @Override
+        public void run() {
+            exec();
         }
 
         @Override
@@ -411,7 +452,7 @@ public final class RingConsumer<E> {
         private boolean yieldWorker() {
             assert ring.releaseConsumerRole();
             try {
-                owner.pool.execute(this);
+                owner.execute(this);
                 return true;
             } catch (RejectedExecutionException e) {
                 return false;

@@ -8,7 +8,7 @@ import java.util.function.BooleanSupplier;
 /** What every connection of one server shares: settings and the set of open connections. */
 record ConnectionContext(
         FramepipeConfig config,
-        Set<ConnectionHandler> registry,
+        Set<GracefulClose> registry,
         BooleanSupplier drainingFlag,
         RefusalMetrics refusals,
         DirectMemoryBudget memory) {

@@ -4,90 +4,71 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.PlatformDependent;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
 
 /**
- * The budget for the direct memory that all connections together hold in the buffer pool.
+ * The budget for the direct memory that reading may reserve: every large frame (at least
+ * {@code FrameDecoder.ASSEMBLE_BYTES}) is assembled in a buffer of exactly its size, and that
+ * buffer is allocated only once its bytes are reserved here. A hard bound, counted, not sampled:
+ * the sum of reservations never exceeds the budget, except that a single frame larger than the
+ * whole budget may have it all to itself when nothing else is reserved (so the server still
+ * serves every frame up to {@code max-frame-bytes}).
  *
- * <p>Why sampled, not counted per frame: asking the pool costs about 2 µs (it walks its arenas),
- * far too much per frame, and counting bytes ourselves would miss what Netty allocates on our
- * behalf (socket reads, TLS records). So one task samples the memory every
- * {@value #SAMPLE_MILLIS} ms and flips a volatile flag that the admission gate reads for free.
- * Above the budget, connections stop admitting frames (their reading pauses after the frame
- * they hold); below the low mark ({@value #LOW_PERCENT}% of the budget) every paused connection
- * resumes. A frame already admitted is always answered: the budget only delays new ones.
+ * <p>A connection whose frame does not fit stops reading and waits in line. Reservations are
+ * granted strictly in arrival order, each only when it fits, and the grant is made here (the
+ * bytes are reserved before the connection is told), so a freed megabyte resumes one waiting
+ * connection, not all of them at once. A reservation ends when its frame's answer has left
+ * (or the frame was cut off).
  *
- * <p>What is measured: for the pooled allocator, the memory pinned by live buffers (not the
- * chunks the pool keeps for reuse, which never shrink to zero and would keep the gate shut
- * after a burst); otherwise the allocator's used direct memory.
+ * <p>What it bounds, and what it does not: small frames arrive in the socket's read buffers
+ * (at most 64 KiB each), which they share, and their memory is bounded per connection by
+ * {@code max-in-flight}; docs/security.md gives the worst case and how to size
+ * {@code -XX:MaxDirectMemorySize}.
  *
- * <p>Overshoot: a connection that is mid-frame when the flag flips finishes reading that frame
- * (it cannot be admitted without its last byte), so the worst case is the budget plus one
- * frame per connection; docs/security.md says how to size it.
- *
- * <p>Liveness: if memory stays above the low mark while nothing that could free it is moving
- * (every connection is waiting and the pinned memory is only their held frames), one waiting
- * connection is granted a single frame per sample, so the server never stalls for good.
+ * <p>Thread safety: reservations come from every I/O thread (only for large frames, so a lock
+ * costs nothing measurable); a waiter is called back under the lock and must only hand the
+ * grant to its own thread.
  */
 public final class DirectMemoryBudget implements MeterBinder {
 
-    private static final System.Logger LOG = System.getLogger(DirectMemoryBudget.class.getName());
-
-    static final long SAMPLE_MILLIS = 5;
-    static final int LOW_PERCENT = 75;
-    /** Samples without a fall in memory before one waiter is let through. */
-    private static final int STUCK_SAMPLES = 20;
-
-    /** A paused connection's way back: called from the sampler; it must hop to its own thread. */
+    /** A connection waiting for a reservation. */
     interface Waiter {
-        void memoryAvailable(boolean grant);
+        /**
+         * {@code bytes} are now reserved for this waiter, which owns them from now on (it must
+         * release them, also when it has closed meanwhile). Called under the budget's lock, from
+         * any thread: hop to the connection's own thread.
+         */
+        void granted(long bytes);
+    }
+
+    private record Waiting(Waiter waiter, long bytes) {
     }
 
     private final long budget;
-    private final long lowMark;
-    private final LongSupplier used;
-    private final Queue<Waiter> waiting = new ConcurrentLinkedQueue<>();
-    private volatile boolean over;
-    private volatile long peak;
-    private long lastSample = Long.MAX_VALUE;
-    private int stuckSamples;
-    private ScheduledFuture<?> sampler;
+    /** Bytes reserved now; guarded by this. */
+    private long reserved;
+    private long peak;
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private final LongAdder pauses = new LongAdder();
 
-    DirectMemoryBudget(long budget, LongSupplier used) {
+    DirectMemoryBudget(long budget) {
+        if (budget <= 0) {
+            throw new IllegalArgumentException("budget must be positive, was " + budget);
+        }
         this.budget = budget;
-        this.lowMark = budget / 100 * LOW_PERCENT;
-        this.used = used;
     }
 
     /** The budget of a server: the setting, or 3/4 of the JVM's direct memory limit when it is 0. */
-    static DirectMemoryBudget forAllocator(long setting, ByteBufAllocator allocator) {
-        long budget = setting > 0 ? setting : PlatformDependent.maxDirectMemory() / 4 * 3;
-        LongSupplier used;
-        if (allocator instanceof PooledByteBufAllocator pooled) {
-            used = pooled::pinnedDirectMemory;
-        } else if (allocator instanceof ByteBufAllocatorMetricProvider provider) {
-            used = () -> provider.metric().usedDirectMemory();
-        } else {
-            used = PlatformDependent::usedDirectMemory;
-        }
-        return new DirectMemoryBudget(budget, used);
+    static DirectMemoryBudget of(long setting) {
+        return new DirectMemoryBudget(setting > 0 ? setting : PlatformDependent.maxDirectMemory() / 4 * 3);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
         Gauge.builder("pipeline.direct.memory.budget", this, b -> b.budget)
-                .description("Direct memory at which frame connections stop reading (direct-memory-budget)")
+                .description("Direct memory that reading may reserve for large frames (direct-memory-budget)")
                 .baseUnit("bytes")
                 .register(registry);
         // Same family as the ring_full / unwritable pauses of RingMetrics, so the same meter type.
@@ -97,32 +78,57 @@ public final class DirectMemoryBudget implements MeterBinder {
                 .register(registry);
     }
 
-    void start(EventExecutor executor) {
-        sampler = executor.scheduleAtFixedRate(this::sample, SAMPLE_MILLIS, SAMPLE_MILLIS, TimeUnit.MILLISECONDS);
-        LOG.log(System.Logger.Level.INFO, "direct-memory budget " + budget + " bytes (resume below " + lowMark + ")");
-    }
-
-    void stop() {
-        if (sampler != null) {
-            sampler.cancel(false);
+    /**
+     * Reserves {@code bytes} now if they fit and nobody is waiting; else queues {@code waiter},
+     * which is {@linkplain Waiter#granted granted} them later, and counts a pause.
+     *
+     * @return true if reserved now (the caller owns them)
+     */
+    synchronized boolean reserveOrWait(long bytes, Waiter waiter) {
+        if (waiting.isEmpty() && fits(bytes)) {
+            take(bytes);
+            return true;
         }
-        Waiter w;
-        while ((w = waiting.poll()) != null) {
-            w.memoryAvailable(false); // let paused connections finish their drain
-        }
-    }
-
-    /** Read by the admission gate of every connection: one volatile read. */
-    boolean overBudget() {
-        return over;
-    }
-
-    /** A connection paused for memory; it is called back when the memory falls (or to make progress). */
-    void await(Waiter waiter) {
+        waiting.add(new Waiting(waiter, bytes));
         pauses.increment();
-        waiting.add(waiter);
-        if (!over) {
-            releaseAll(); // the memory fell between the gate's look and this call
+        return false;
+    }
+
+    /** Gives back {@code bytes} and grants waiting reservations that now fit, in order. */
+    synchronized void release(long bytes) {
+        reserved -= bytes;
+        if (reserved < 0) {
+            reserved = 0;
+            throw new IllegalStateException("direct-memory budget released more than was reserved");
+        }
+        while (!waiting.isEmpty() && fits(waiting.peek().bytes)) {
+            Waiting w = waiting.poll();
+            take(w.bytes);
+            w.waiter.granted(w.bytes);
+        }
+    }
+
+    /** Forgets a waiter whose connection closed before its grant. */
+    synchronized void cancel(Waiter waiter) {
+        waiting.removeIf(w -> w.waiter == waiter);
+        if (!waiting.isEmpty() && fits(waiting.peek().bytes)) {
+            release(0); // the head may fit now that a larger request ahead of it is gone
+        }
+    }
+
+    /** Stopping: nothing more is granted; queued waiters are dropped (their connections are closing). */
+    synchronized void stop() {
+        waiting.clear();
+    }
+
+    private boolean fits(long bytes) {
+        return reserved + bytes <= budget || reserved == 0; // a frame larger than the budget goes alone
+    }
+
+    private void take(long bytes) {
+        reserved += bytes;
+        if (reserved > peak) {
+            peak = reserved;
         }
     }
 
@@ -130,45 +136,14 @@ public final class DirectMemoryBudget implements MeterBinder {
         return budget;
     }
 
-    /** Highest sampled value since the last call (tests, soak report). */
-    long takePeak() {
+    synchronized long reserved() {
+        return reserved;
+    }
+
+    /** Highest reservation total since the last call (tests, soak report). */
+    synchronized long takePeak() {
         long p = peak;
-        peak = 0;
+        peak = reserved;
         return p;
-    }
-
-    private void sample() {
-        try {
-            long now = used.getAsLong();
-            if (now > peak) {
-                peak = now;
-            }
-            if (!over && now >= budget) {
-                over = true;
-                stuckSamples = 0;
-            } else if (over && now <= lowMark) {
-                over = false;
-                releaseAll();
-            } else if (over) {
-                stuckSamples = now < lastSample ? 0 : stuckSamples + 1;
-                if (stuckSamples >= STUCK_SAMPLES) {
-                    stuckSamples = 0;
-                    Waiter w = waiting.poll();
-                    if (w != null) {
-                        w.memoryAvailable(true);
-                    }
-                }
-            }
-            lastSample = now;
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "direct-memory sample failed", e);
-        }
-    }
-
-    private void releaseAll() {
-        Waiter w;
-        while ((w = waiting.poll()) != null) {
-            w.memoryAvailable(false);
-        }
     }
 }

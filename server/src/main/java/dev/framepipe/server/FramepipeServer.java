@@ -8,7 +8,8 @@ import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionMetrics;
 import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
-import dev.framepipe.pipeline.FrameProcessor;
+import dev.framepipe.pipeline.BatchProcessor;
+import dev.framepipe.codec.FrameReadAllocator;
 import dev.framepipe.pipeline.Lane;
 import dev.framepipe.ring.SpscRing;
 import dev.framepipe.security.ServerTls;
@@ -50,12 +51,16 @@ public final class FramepipeServer implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(FramepipeServer.class.getName());
 
-    public enum Phase { STARTING, READY, DRAINING, STOPPED }
+    /**
+     * STARTING until the warm-up ends; READY; NOT_READY for {@code drain-delay} after a stop was
+     * asked for (serving, but /health/ready is 503); DRAINING; STOPPED.
+     */
+    public enum Phase { STARTING, READY, NOT_READY, DRAINING, STOPPED }
 
     private final FramepipeConfig config;
     private final PrometheusMeterRegistry registry;
     private final ServiceMetrics metrics;
-    private final Set<ConnectionHandler> connections = ConcurrentHashMap.newKeySet();
+    private final Set<GracefulClose> connections = ConcurrentHashMap.newKeySet();
     private final Transports transport;
     private final ByteBufAllocator allocator;
     private final RefusalMetrics refusals = new RefusalMetrics();
@@ -78,7 +83,7 @@ public final class FramepipeServer implements AutoCloseable {
                 : new AdaptiveByteBufAllocator();
         this.metrics = new ServiceMetrics(allocator);
         this.registry = metrics.registry();
-        this.memoryBudget = DirectMemoryBudget.forAllocator(config.directMemoryBudget(), allocator);
+        this.memoryBudget = DirectMemoryBudget.of(config.directMemoryBudget());
         metrics.bind(refusals);
         metrics.bind(memoryBudget);
     }
@@ -106,7 +111,7 @@ public final class FramepipeServer implements AutoCloseable {
         long idlePark = Lane.idleParkNanos(workers.getParallelism(), config.effectiveIoThreads());
         for (EventExecutor executor : ioGroup) {
             EventLoop loop = (EventLoop) executor;
-            FrameProcessor processor = new FrameProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
+            BatchProcessor processor = new BatchProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
                     config.parallelThresholdFloats());
             Lane lane = new Lane(lanes.size(), loop, workers, processor, config.ringCapacity(), idlePark);
             lanes.add(lane);
@@ -118,7 +123,6 @@ public final class FramepipeServer implements AutoCloseable {
         ConnectionMetrics connectionMetrics = metrics.connections();
         ConnectionContext shared = new ConnectionContext(config, connections,
                 () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
-        memoryBudget.start(acceptGroup.next());
         TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -145,21 +149,28 @@ public final class FramepipeServer implements AutoCloseable {
                             return;
                         }
                         Lane lane = laneByLoop.get(ch.eventLoop());
-                        ConnectionHandler handler = new ConnectionHandler(shared, lane, config.maxFrameBytes());
+                        Connection conn = new Connection(shared, lane, config.maxFrameBytes(), tls == null);
                         ChannelPipeline p = ch.pipeline();
                         p.addLast("traffic", trafficByLoop.get(ch.eventLoop()));
-                        if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
-                            p.addLast("slow-frame", new SlowFrameGuard(handler.decoder(), refusals,
-                                    config.slowFrameGrace(), config.slowFrameMinRate()));
-                        }
-                        p.addLast("decoder", handler.decoder());
-                        p.addLast("connection", handler);
                         if (tls != null) {
                             // right after the byte counter (which counts socket bytes): every
                             // handler after it sees plain frame bytes
-                            p.addAfter("traffic", "tls", tls.newHandler(ch.alloc()));
-                            p.addAfter("tls", "tls-guard", tlsGuard);
+                            p.addLast("tls", tls.newHandler(ch.alloc()));
+                            p.addLast("tls-guard", tlsGuard);
+                        } else {
+                            // large frames are read straight into their assembly buffers
+                            ch.config().setRecvByteBufAllocator(
+                                    new FrameReadAllocator(ch.config().getRecvByteBufAllocator(), conn.decoder));
                         }
+                        if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
+                            p.addLast("slow-frame", new SlowFrameGuard(conn.decoder, refusals,
+                                    config.slowFrameGrace(), config.slowFrameMinRate()));
+                        }
+                        p.addLast("timers", new ConnectionTimers(conn));
+                        p.addLast("decoder", conn.decoder);
+                        p.addLast("admission", conn.admission);
+                        p.addLast("close", conn.closer);
+                        conn.ctx = p.context(conn.closer);
                     }
                 });
         http = new HttpEndpoint(config.bindAddress(), config.httpPort(), registry, () -> phase == Phase.READY);
@@ -237,9 +248,11 @@ public final class FramepipeServer implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: not ready, stop accepting, answer every frame already read, decline the
-     * rest with SHUTTING_DOWN, close every connection cleanly; cut whatever is left when
-     * {@code drain-timeout} passes. Then release threads and ports.
+     * Graceful stop: not ready at once (/health/ready 503) while still serving and accepting for
+     * {@code drain-delay}, so that load balancers stop sending new connections first; then stop
+     * accepting, answer every frame already read, decline the rest with SHUTTING_DOWN, close
+     * every connection cleanly; cut whatever is left when {@code drain-timeout} passes. Then
+     * release threads and ports.
      *
      * @return true when every connection closed within the drain timeout
      */
@@ -248,12 +261,19 @@ public final class FramepipeServer implements AutoCloseable {
             if (phase == Phase.DRAINING || phase == Phase.STOPPED) {
                 return true;
             }
-            phase = Phase.DRAINING;
+            phase = Phase.NOT_READY;
         }
+        long delay = config.drainDelay().toMillis();
+        if (delay > 0) {
+            LOG.log(System.Logger.Level.INFO, "stopping: not ready; serving " + connections.size()
+                    + " connections for drain-delay " + config.drainDelay() + " before draining");
+            Thread.sleep(delay);
+        }
+        phase = Phase.DRAINING;
         long deadline = System.nanoTime() + config.drainTimeout().toNanos();
         LOG.log(System.Logger.Level.INFO, "draining " + connections.size() + " connections");
         serverChannel.close().sync();
-        for (ConnectionHandler c : connections) {
+        for (GracefulClose c : connections) {
             c.channel().eventLoop().execute(c::startDrain);
         }
         boolean clean = true;
@@ -261,7 +281,7 @@ public final class FramepipeServer implements AutoCloseable {
             if (System.nanoTime() >= deadline) {
                 clean = false;
                 LOG.log(System.Logger.Level.WARNING, "drain timeout: cutting " + connections.size() + " connections");
-                for (ConnectionHandler c : connections) {
+                for (GracefulClose c : connections) {
                     c.channel().eventLoop().execute(c::forceClose);
                 }
                 break;

@@ -1,6 +1,6 @@
 package dev.framepipe.server;
 
-import dev.framepipe.metrics.PipelineCounters;
+import dev.framepipe.pipeline.LaneCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelHandler;
@@ -15,9 +15,9 @@ import io.netty.channel.ChannelHandlerContext;
 @ChannelHandler.Sharable
 final class TrafficCounter extends ChannelInboundHandlerAdapter {
 
-    private final PipelineCounters counters;
+    private final LaneCounters counters;
 
-    TrafficCounter(PipelineCounters counters) {
+    TrafficCounter(LaneCounters counters) {
         this.counters = counters;
     }
 

@@ -5,11 +5,15 @@ import dev.framepipe.config.FramepipeConfig.Transport;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 
-/** Picks Netty's native epoll transport where it loads, NIO otherwise (or as configured). */
+/**
+ * Picks Netty's native epoll transport where it loads, NIO otherwise (or as configured); either
+ * runs under {@link LoopIoHandler}.
+ */
 public record Transports(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannel) {
 
     public static Transports select(Transport wanted) {
@@ -25,7 +29,9 @@ public record Transports(String name, IoHandlerFactory ioHandlerFactory, Class<?
             case AUTO -> Epoll.isAvailable();
         };
         return epoll
-                ? new Transports("epoll", new KeepRegisteredEpoll(), EpollServerSocketChannel.class)
-                : new Transports("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
+                ? new Transports("epoll", LoopIoHandler.factory(EpollIoHandler.newFactory(), true),
+                        EpollServerSocketChannel.class)
+                : new Transports("nio", LoopIoHandler.factory(NioIoHandler.newFactory(), false),
+                        NioServerSocketChannel.class);
     }
 }

@@ -2,10 +2,10 @@ package dev.framepipe.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.framepipe.codec.OpType;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.protocol.FrameDescriptor;
 import dev.framepipe.protocol.Kinds;
-import dev.framepipe.codec.OpType;
 import dev.framepipe.testing.Frames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -18,9 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * When a lane wakes its workers: small frames share one wake-up at the end of the event loop's
- * round (a task queued on the loop), a frame of {@link Lane#WAKE_AT_ONCE_BYTES} or more wakes
- * them as soon as it is submitted. Each test submits from inside a task that keeps the loop busy,
+ * When a lane wakes its workers: small batches share one wake-up at the end of the event loop's
+ * round (a task queued on the loop), a batch of {@link Lane#WAKE_AT_ONCE_BYTES} or more wakes
+ * them as soon as it is submitted; and a batch comes back to its owner on the lane's loop. Each test submits from inside a task that keeps the loop busy,
  * so the round cannot end while it looks: the outcome does not depend on timing.
  */
 class LaneTest {
@@ -28,21 +28,20 @@ class LaneTest {
     private final EventLoop loop = new DefaultEventLoop();
     private final ForkJoinPool pool = new ForkJoinPool(1);
     private final CountDownLatch answered = new CountDownLatch(1);
-    private final FrameOwner owner = new FrameOwner() {
+    private final BatchOwner owner = new BatchOwner() {
         @Override
-        protected void complete(Frame frame, long nowNanos) {
-            assertThat(frame.answer).isEqualTo(Frame.Answer.STATS);
-            frame.releaseBuffers();
-            frame.recycle();
+        protected void answered(Batch batch, long nowNanos) {
+            assertThat(loop.inEventLoop()).as("answers come back on the lane's loop").isTrue();
+            assertThat(batch.ok[OpType.STATS.ordinal()]).isEqualTo(1);
             answered.countDown();
         }
 
         @Override
-        protected void endOfBatch() {
+        protected void endOfRound() {
         }
     };
     private final Lane lane = new Lane(0, loop, pool,
-            new FrameProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, pool, 1 << 30), 64,
+            new BatchProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, pool, 1 << 30), 64,
             Lane.IDLE_PARK_NANOS);
 
     @AfterEach
@@ -51,12 +50,16 @@ class LaneTest {
         pool.shutdown();
     }
 
-    /** A STATS request of {@code floats} zeros, in a pooled direct buffer as the decoder passes it. */
-    private Frame stats(int floats) {
+    /** Submits a batch of one STATS request of {@code floats} zeros, as a connection does. Loop thread. */
+    private void submitStats(int floats) {
         byte[] bytes = Frames.frame(Kinds.FLOATS, Kinds.OP_STATS, 7, new byte[floats * Float.BYTES]);
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-        return Frame.take(lane.frames(), owner, buf, 0, bytes.length, Kinds.FLOATS, Kinds.OP_STATS, 7,
-                OpType.of(Kinds.FLOATS, Kinds.OP_STATS), System.nanoTime());
+        Batch b = lane.takeBatch(owner);
+        OpType type = OpType.of(Kinds.FLOATS, Kinds.OP_STATS);
+        b.add(buf, 0, bytes.length, type, BatchProcessor.answerBound(type, bytes.length));
+        buf.release();
+        b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
+        lane.submit(b, bytes.length);
     }
 
     @Test
@@ -70,26 +73,26 @@ class LaneTest {
     }
 
     @Test
-    void aLargeFrameReachesAWorkerWhileTheLoopRoundIsStillRunning() throws Exception {
+    void aLargeBatchReachesAWorkerWhileTheLoopRoundIsStillRunning() throws Exception {
         int floats = Lane.WAKE_AT_ONCE_BYTES / Float.BYTES; // with its header, past the threshold
         boolean taken = loop.submit(() -> {
-            lane.submit(stats(floats));
+            submitStats(floats);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (lane.occupancy() > 0 && System.nanoTime() < deadline) {
                 Thread.onSpinWait(); // the loop stays busy: its queued publish task cannot run
             }
             return lane.occupancy() == 0;
         }).get(60, TimeUnit.SECONDS);
-        assertThat(taken).as("a worker took the large frame before the round ended").isTrue();
+        assertThat(taken).as("a worker took the large batch before the round ended").isTrue();
         assertThat(answered.await(30, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
-    void smallFramesWaitForTheEndOfTheRoundAndAreThenAnswered() throws Exception {
+    void smallBatchesWaitForTheEndOfTheRoundAndAreThenAnswered() throws Exception {
         int floats = 64;
         assertThat(FrameDescriptor.HEADER_LENGTH + floats * Float.BYTES).isLessThan(Lane.WAKE_AT_ONCE_BYTES);
         int waiting = loop.submit(() -> {
-            lane.submit(stats(floats));
+            submitStats(floats);
             // Nothing but the publish task queued behind this one can wake a worker.
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
             while (System.nanoTime() < until) {
@@ -97,7 +100,7 @@ class LaneTest {
             }
             return lane.occupancy();
         }).get(60, TimeUnit.SECONDS);
-        assertThat(waiting).as("frames still in the request ring when the round ends").isEqualTo(1);
+        assertThat(waiting).as("batches still in the request ring when the round ends").isEqualTo(1);
         assertThat(answered.await(30, TimeUnit.SECONDS)).as("answered once the round's publish ran").isTrue();
     }
 }

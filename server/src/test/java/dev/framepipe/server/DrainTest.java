@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.framepipe.client.Response;
+import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
 import java.io.EOFException;
@@ -19,20 +21,31 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
-/** The graceful stop: every frame already read is answered, the rest declined, connections close cleanly. */
+/**
+ * The graceful stop (PROTOCOL.md, "Graceful stop"): every frame the server decoded is answered;
+ * the first request it did not, including one still waiting in the socket's receive buffer, is
+ * declined with SHUTTING_DOWN (which declines every later one); a connection is never closed on
+ * requests sent before the drain without one or the other; connections close cleanly.
+ */
 class DrainTest {
+
+    /** What one connection saw: answers by id, then perhaps a SHUTTING_DOWN, then the server's FIN. */
+    record Drained(int normal, boolean declined) {
+    }
 
     /**
      * Reads answers until the server closes and checks the drain contract: ids 0..k-1 answered
-     * normally, then possibly one SHUTTING_DOWN for id k, then a clean FIN; if fewer than
-     * {@code sent} answers came, the last one is that SHUTTING_DOWN.
-     *
-     * @return the number of frames answered normally
+     * normally, then possibly one SHUTTING_DOWN for id k, then a clean FIN.
      */
-    static int readDrainedConnection(RawConnection c, int sent) throws IOException {
+    static Drained readDrainedConnection(RawConnection c) throws IOException {
         int normal = 0;
         boolean declined = false;
         while (true) {
@@ -51,46 +64,135 @@ class DrainTest {
                 normal++;
             }
         }
-        assertThat(normal == sent || declined).as("%d of %d answered, and no SHUTTING_DOWN", normal, sent).isTrue();
-        return normal;
+        return new Drained(normal, declined);
     }
 
+    private static CompletableFuture<Boolean> drainInBackground(FramepipeServer server) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.drainAndStop();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** Frames the server decoded (kinds floats, text, ping), from its own counters. */
+    private static double decoded(FramepipeServer server) {
+        return server.registry().get("pipeline.frames.received").functionCounters().stream()
+                .filter(c -> !"other".equals(c.getId().getTag("kind")))
+                .mapToDouble(io.micrometer.core.instrument.FunctionCounter::count).sum();
+    }
+
+    /**
+     * Deep pipelines, sent in full before the drain, on connections paused by their in-flight
+     * limit (most requests wait in the receive buffers) or not: the server's own count of frames
+     * it decoded equals the answers the clients got, and every connection whose requests were
+     * not all answered got a SHUTTING_DOWN.
+     */
+    @ParameterizedTest(name = "max-in-flight {0}")
+    @ValueSource(ints = {8, 1024})
+    void everyFrameDecodedIsAnsweredAndEveryRequestSentBeforeTheDrainIsAnsweredOrDeclined(int maxInFlight)
+            throws Exception {
+        for (int round = 0; round < Contention.rounds(2); round++) {
+            FramepipeServer server = TestServers.start(Map.of(Setting.MAX_IN_FLIGHT, "" + maxInFlight));
+            int sent = 300;
+            List<RawConnection> conns = new ArrayList<>();
+            try {
+                for (int k = 0; k < 3; k++) {
+                    RawConnection c = new RawConnection(server.framePort());
+                    conns.add(c);
+                    byte[] batch = new byte[0];
+                    for (int i = 0; i < sent; i++) {
+                        batch = concat(batch, frame(Kinds.FLOATS, Kinds.OP_STATS, i, new byte[4_000]));
+                    }
+                    c.send(batch);
+                }
+                Contention.pause();
+                CompletableFuture<Boolean> drained = drainInBackground(server);
+                int answered = 0;
+                for (RawConnection c : conns) {
+                    Drained d = readDrainedConnection(c);
+                    assertThat(d.normal() == sent || d.declined())
+                            .as("%d of %d answered, and no SHUTTING_DOWN", d.normal(), sent).isTrue();
+                    answered += d.normal();
+                }
+                assertThat(drained.get(30, TimeUnit.SECONDS)).as("drained within the timeout").isTrue();
+                assertThat(decoded(server)).as("frames the server decoded = frames answered").isEqualTo(answered);
+            } finally {
+                for (RawConnection c : conns) {
+                    c.close();
+                }
+                server.close();
+            }
+        }
+    }
+
+    /**
+     * The case a load balancer meets: a client keeps 64 requests in flight on a busy connection,
+     * so requests are always waiting in the server's receive buffer; a drain must decline the
+     * first of them rather than close on them.
+     */
     @Test
-    void framesInFlightAreAnsweredAndTheRestDeclinedWhenTheServerDrains() throws Exception {
-        FramepipeServer server = TestServers.start();
-        int sent = 300;
-        List<RawConnection> conns = new ArrayList<>();
-        try {
-            for (int k = 0; k < 3; k++) {
-                RawConnection c = new RawConnection(server.framePort());
-                conns.add(c);
-                byte[] batch = new byte[0];
-                for (int i = 0; i < sent; i++) {
-                    batch = concat(batch, frame(Kinds.FLOATS, Kinds.OP_STATS, i, new byte[40_000]));
-                }
-                c.send(batch);
+    void requestsWaitingInTheReceiveBufferAreDeclinedNotDropped() throws Exception {
+        for (int round = 0; round < Contention.rounds(5); round++) {
+            FramepipeServer server = TestServers.start();
+            try (RawConnection c = new RawConnection(server.framePort())) {
+                AtomicInteger written = new AtomicInteger();
+                AtomicInteger answeredSoFar = new AtomicInteger();
+                Thread sender = Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        for (int id = 0; ; id++) {
+                            while (id - answeredSoFar.get() >= 64) {
+                                Thread.onSpinWait();
+                            }
+                            c.send(frame(Kinds.PING, 0, id, utf8("ping " + id)));
+                            written.incrementAndGet();
+                        }
+                    } catch (IOException e) {
+                        // the server closed after declining: expected
+                    }
+                });
+                CompletableFuture<Drained> reader = CompletableFuture.supplyAsync(() -> {
+                    int normal = 0;
+                    boolean declined = false;
+                    try {
+                        while (true) {
+                            Response r = c.read();
+                            assertThat(declined).isFalse();
+                            assertThat(r.id()).isEqualTo(normal);
+                            if (r.isError()) {
+                                assertThat(r.error()).isEqualTo(ErrorCode.SHUTTING_DOWN);
+                                declined = true;
+                            } else {
+                                normal++;
+                                answeredSoFar.set(normal);
+                            }
+                        }
+                    } catch (EOFException eof) {
+                        return new Drained(normal, declined);
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                int warm = 2_000 + round * 97; // a different moment of the stream each round
+                await().atMost(Duration.ofSeconds(20)).until(() -> answeredSoFar.get() > warm);
+                int sentBeforeDrain = written.get();
+                boolean clean = server.drainAndStop();
+                Drained d = reader.get(30, TimeUnit.SECONDS);
+                assertThat(d.declined() || d.normal() >= sentBeforeDrain)
+                        .as("%d answered of %d sent before the drain, no SHUTTING_DOWN", d.normal(), sentBeforeDrain)
+                        .isTrue();
+                assertThat(clean).isTrue();
+                sender.join(10_000);
+            } finally {
+                server.close();
             }
-            CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.drainAndStop();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            for (RawConnection c : conns) {
-                readDrainedConnection(c, sent);
-            }
-            assertThat(drained.get()).as("drained within the timeout").isTrue();
-        } finally {
-            for (RawConnection c : conns) {
-                c.close();
-            }
-            server.close();
         }
     }
 
     @Test
-    void anIdleConnectionIsClosedCleanlyAndNewConnectionsAreRefusedDuringTheDrain() throws Exception {
+    void anIdleConnectionIsClosedCleanlyAndTheClosedPortRefusesNewConnections() throws Exception {
         FramepipeServer server = TestServers.start();
         int port = server.framePort();
         try (RawConnection idle = new RawConnection(port)) {
@@ -98,6 +200,50 @@ class DrainTest {
             assertThat(server.drainAndStop()).isTrue();
             assertThat(idle.readsCleanEof()).isTrue();
             assertThatThrownBy(() -> new RawConnection(port).close()).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
+    void duringTheDrainDelayTheServerIsNotReadyButServesAndAcceptsThenItDrains() throws Exception {
+        FramepipeServer server = TestServers.start(Map.of(Setting.DRAIN_DELAY, "1500ms"));
+        HttpClient http = HttpClient.newHttpClient();
+        URI ready = URI.create("http://127.0.0.1:" + server.httpPort() + "/health/ready");
+        try (RawConnection before = new RawConnection(server.framePort())) {
+            assertThat(status(http, ready)).isEqualTo(200);
+            CompletableFuture<Boolean> drained = drainInBackground(server);
+            await().atMost(Duration.ofSeconds(5)).until(() -> status(http, ready) == 503);
+            assertThat(server.phase()).isEqualTo(FramepipeServer.Phase.NOT_READY);
+            // Within the delay: the old connection is served, a new one is accepted and served.
+            assertThat(before.send(frame(Kinds.PING, 0, 0, utf8("old"))).read().text()).isEqualTo("old");
+            try (RawConnection during = new RawConnection(server.framePort())) {
+                assertThat(during.send(frame(Kinds.PING, 0, 0, utf8("new"))).read().text()).isEqualTo("new");
+                assertThat(drained.get(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(during.readsCleanEof()).isTrue();
+            }
+            assertThat(before.readsCleanEof()).isTrue();
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void aConnectionThatNeverLetsTheDrainFinishIsCutAtTheDrainTimeout() throws Exception {
+        FramepipeServer server = TestServers.start(Map.of(Setting.DRAIN_TIMEOUT, "1s",
+                Setting.WRITE_BUFFER_HIGH_WATER, "64KiB", Setting.WRITE_BUFFER_LOW_WATER, "32KiB"));
+        try (RawConnection stuck = new RawConnection(server.framePort())) {
+            stuck.socket().setReceiveBufferSize(4096);
+            // Answers the client never reads: the server's FIN can never be flushed behind them.
+            byte[] big = new byte[256 * 1024];
+            for (int i = 0; i < 16; i++) {
+                stuck.send(frame(Kinds.PING, 0, i, big));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 1);
+            long start = System.nanoTime();
+            assertThat(server.drainAndStop()).as("the drain reports it had to cut").isFalse();
+            assertThat(System.nanoTime() - start).as("cut at the timeout, not later")
+                    .isLessThan(TimeUnit.SECONDS.toNanos(10));
+        } finally {
+            server.close();
         }
     }
 
@@ -122,16 +268,11 @@ class DrainTest {
                 }
             });
             await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 1);
-            CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.drainAndStop();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<Boolean> drained = drainInBackground(server);
             await().atMost(Duration.ofSeconds(10)).until(() -> status(http, ready) == 503);
             assertThat(status(http, live)).isEqualTo(200);
-            readDrainedConnection(slowReader, sent);
+            Drained d = readDrainedConnection(slowReader);
+            assertThat(d.normal() == sent || d.declined()).isTrue();
             assertThat(drained.get()).isTrue();
             sender.join(10_000);
         } finally {

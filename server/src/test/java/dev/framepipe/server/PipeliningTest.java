@@ -124,11 +124,11 @@ class PipeliningTest {
 
     @Test
     void smallAnswersCopiedIntoOneBufferStayInOrderAroundLargeOnesWrittenAsTheyAre() throws Exception {
-        // Answers up to COALESCE_MAX_BYTES are copied into a per-batch buffer, larger ones are
+        // Answers up to COPY_LIMIT are copied into a per-batch buffer, larger ones are
         // written as they are: runs of small answers long enough to fill several coalescing
         // buffers, with large answers (and answers exactly at the threshold) in between, must
         // arrive whole and in order.
-        int maxSmall = ConnectionHandler.COALESCE_MAX_BYTES;
+        int maxSmall = dev.framepipe.pipeline.BatchProcessor.COPY_LIMIT;
         int atThresholdFloats = (maxSmall - dev.framepipe.protocol.FrameDescriptor.HEADER_LENGTH) / Float.BYTES;
         Random rnd = new Random(1024);
         sendAllThenCheckInOrder(6_000, (client, i) -> {

@@ -22,7 +22,9 @@ public final class TestServers {
         // More workers than I/O threads, as in production (all CPUs against half of them): the
         // lanes' drains park between bursts, so the tests run the parked path.
         values.put(Setting.WORKER_PARALLELISM, "3");
+        values.put(Setting.DRAIN_DELAY, "0s"); // tests that drain want it now; DrainTest sets a delay where it tests one
         values.put(Setting.DRAIN_TIMEOUT, "10s");
+        values.put(Setting.MAX_CONNECTION_AGE, "0s"); // a test's connection lives as long as the test needs it
         values.put(Setting.CLOSE_LINGER, "2s");
         values.put(Setting.WARMUP_ROUNDS, "0"); // tests start many servers; their kernels are warm after the first
         values.putAll(overrides);

@@ -2,7 +2,7 @@ package dev.framepipe.loadgen;
 
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
-import dev.framepipe.pipeline.MemoryViews;
+import dev.framepipe.codec.MemoryViews;
 import dev.framepipe.codec.DecodeFailure;
 import dev.framepipe.codec.FrameDecoder;
 import io.netty.buffer.ByteBuf;

@@ -1,21 +1,21 @@
-package dev.framepipe.metrics;
+package dev.framepipe.pipeline;
 
-import dev.framepipe.pipeline.TransformPath;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.codec.OpType;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * The per-frame counters of one I/O thread. Only that thread writes them, with plain
- * read-modify-write and an opaque store (a plain {@code mov} on x86: no lock, no fence, no
- * contended cache line); a scrape reads them with opaque loads, which never see a torn value and
- * see every store eventually. Binders sum them across I/O threads at scrape time, so recording
- * a frame costs a few increments of thread-local memory, where Micrometer's Timer and adders
- * cost about a third of an I/O thread at 700k frames/s (measured with JFR; see
- * docs/observability.md).
+ * The counters of one lane (one I/O thread): frames received and completed, errors, transforms,
+ * bytes, pauses, and the frame-duration histogram. Only the lane's I/O thread writes them, with
+ * plain read-modify-write and an opaque store (a plain {@code mov} on x86: no lock, no fence, no
+ * contended cache line), once per frame received and once per batch answered; a scrape reads
+ * them with opaque loads, which never see a torn value and see every store eventually. The
+ * {@code metrics} package reads them (the pipeline does not know about meters) and sums them
+ * across lanes at scrape time. Micrometer's Timer and adders cost about a third of an I/O thread
+ * at 700k frames/s (docs/observability.md).
  */
-public final class PipelineCounters {
+public final class LaneCounters {
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -25,17 +25,17 @@ public final class PipelineCounters {
      * and off); a static final is folded by the JIT, so with recording on it costs nothing.
      * Production leaves it on: the meters then read zeros.
      */
-    static final boolean RECORDING = !"false".equals(System.getProperty("framepipe.metrics.recording"));
+    public static final boolean RECORDING = !"false".equals(System.getProperty("framepipe.metrics.recording"));
 
-    static final int TYPES = OpType.values().length;
+    public static final int TYPES = OpType.values().length;
     static final int CODES = ErrorCode.values().length;
     static final int PATHS = TransformPath.values().length;
     /** Upper bounds of the duration buckets in nanoseconds; one more bucket holds the rest (+Inf). */
-    static final long[] BUCKET_NANOS = {
+    public static final long[] BUCKET_NANOS = {
         25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000,
         50_000_000, 100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 2_500_000_000L, 10_000_000_000L
     };
-    static final int BUCKETS = BUCKET_NANOS.length + 1;
+    public static final int BUCKETS = BUCKET_NANOS.length + 1;
 
     // Indexes into `plain`.
     private static final int RECEIVED = 0;                               // [kind index]
@@ -96,6 +96,42 @@ public final class PipelineCounters {
         add(buckets, t * BUCKETS + b, 1);
     }
 
+    /**
+     * A batch's answers handed to the socket: its tallies of outcomes, errors, transform paths
+     * and bytes, and every frame's duration (the batch's frames were decoded together and are
+     * written together: one duration, counted once per frame).
+     */
+    public void completed(Batch b, long durationNanos) {
+        if (!RECORDING) {
+            return;
+        }
+        int bucket = 0;
+        while (bucket < BUCKET_NANOS.length && durationNanos > BUCKET_NANOS[bucket]) {
+            bucket++; // most batches land in the first few buckets
+        }
+        for (int t = 0; t < TYPES; t++) {
+            int ok = b.ok[t];
+            int failed = b.failed[t];
+            if ((ok | failed) != 0) {
+                add(plain, COMPLETED_OK + t, ok);
+                add(plain, COMPLETED_ERROR + t, failed);
+                add(plain, DURATION_SUM + t, durationNanos * (ok + failed));
+                add(buckets, t * BUCKETS + bucket, ok + failed);
+            }
+        }
+        for (int c = 0; c < CODES; c++) {
+            if (b.errors[c] != 0) {
+                add(plain, ERRORS + c, b.errors[c]);
+            }
+        }
+        for (int p = 0; p < PATHS; p++) {
+            if (b.paths[p] != 0) {
+                add(plain, TRANSFORMS + p, b.paths[p]);
+            }
+        }
+        add(plain, BYTES_OUT, b.answerBytes);
+    }
+
     public void transform(TransformPath path) {
         if (!RECORDING) {
             return;
@@ -133,43 +169,43 @@ public final class PipelineCounters {
 
     // ---- reading: any thread ----
 
-    long received(int kindIndex) {
+    public long received(int kindIndex) {
         return read(plain, RECEIVED + kindIndex);
     }
 
-    long completed(int type, boolean ok) {
+    public long completed(int type, boolean ok) {
         return read(plain, (ok ? COMPLETED_OK : COMPLETED_ERROR) + type);
     }
 
-    long errors(int code) {
+    public long errors(int code) {
         return read(plain, ERRORS + code);
     }
 
-    long transforms(int path) {
+    public long transforms(int path) {
         return read(plain, TRANSFORMS + path);
     }
 
-    long bytesIn() {
+    public long bytesIn() {
         return read(plain, BYTES_IN);
     }
 
-    long bytesOut() {
+    public long bytesOut() {
         return read(plain, BYTES_OUT);
     }
 
-    long pausesRingFull() {
+    public long pausesRingFull() {
         return read(plain, PAUSE_RING_FULL);
     }
 
-    long pausesUnwritable() {
+    public long pausesUnwritable() {
         return read(plain, PAUSE_UNWRITABLE);
     }
 
-    long durationSumNanos(int type) {
+    public long durationSumNanos(int type) {
         return read(plain, DURATION_SUM + type);
     }
 
-    long bucket(int type, int bucket) {
+    public long bucket(int type, int bucket) {
         return read(buckets, type * BUCKETS + bucket);
     }
 }

@@ -1,4 +1,4 @@
-package dev.framepipe.pipeline;
+package dev.framepipe.codec;
 
 import io.netty.buffer.ByteBuf;
 import java.lang.foreign.MemorySegment;

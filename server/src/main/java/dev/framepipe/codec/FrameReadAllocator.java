@@ -1,0 +1,50 @@
+package dev.framepipe.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
+
+/**
+ * The socket's read buffers for a frame connection: Netty's own choice (the delegate, adaptive
+ * sizes), except while a large frame is being assembled, when the read goes straight into the
+ * rest of the frame's assembly buffer ({@link FrameDecoder#readTarget()}). The frame's bytes are
+ * then copied once, by the kernel, and never again in user space; no read takes more than the
+ * frame's remaining bytes, so the next frame starts in a buffer of its own. One instance per
+ * channel (it knows that channel's decoder).
+ */
+public final class FrameReadAllocator implements RecvByteBufAllocator {
+
+    private final RecvByteBufAllocator delegate;
+    private final FrameDecoder decoder;
+
+    public FrameReadAllocator(RecvByteBufAllocator delegate, FrameDecoder decoder) {
+        this.delegate = delegate;
+        this.decoder = decoder;
+    }
+
+    @Override
+    public Handle newHandle() {
+        return new FrameReadHandle((ExtendedHandle) delegate.newHandle(), decoder);
+    }
+
+    private static final class FrameReadHandle extends DelegatingHandle implements ExtendedHandle {
+        private final FrameDecoder decoder;
+
+        FrameReadHandle(ExtendedHandle delegate, FrameDecoder decoder) {
+            super(delegate);
+            this.decoder = decoder;
+        }
+
+        @Override
+        public ByteBuf allocate(ByteBufAllocator alloc) {
+            ByteBuf target = decoder.readTarget();
+            return target != null ? target : super.allocate(alloc);
+        }
+
+        @Override
+        public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+            return ((ExtendedHandle) delegate()).continueReading(maybeMoreDataSupplier);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.framepipe.server;
+
+import static dev.framepipe.testing.Frames.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.framepipe.client.Response;
+import dev.framepipe.config.Setting;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.testing.Contention;
+import dev.framepipe.testing.RawConnection;
+import dev.framepipe.testing.TestServers;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * docs/security.md, direct-memory budget: reading reserves large frames' memory from the budget
+ * before it allocates it, so many connections flooding frames larger than the budget never pin
+ * much more than the budget, and every frame accepted is answered. Memory is measured here, from
+ * outside the budget: the pooled allocator's pinned direct memory, sampled by the test while the
+ * flood runs (the clients are plain sockets, so the pool holds only the server's buffers).
+ */
+class DirectMemoryBudgetTest {
+
+    /** Samples the pool's pinned direct memory every millisecond until stopped; the highest value. */
+    private static final class PinnedSampler implements AutoCloseable {
+        final AtomicLong peak = new AtomicLong();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final Thread thread = Thread.ofPlatform().daemon().start(() -> {
+            while (running.get()) {
+                peak.accumulateAndGet(PooledByteBufAllocator.DEFAULT.pinnedDirectMemory(), Math::max);
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+        });
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+    }
+
+    /**
+     * The scenario of the issue that found the budget sampled rather than counted: 4 clients, 6
+     * STATS frames of 1 Mi floats each, answers left unread for a while, against a 4 MiB budget.
+     */
+    @Test
+    void clientsFloodingFramesLargerThanTheBudgetAreAllAnsweredWithinTheBound() throws Exception {
+        int clients = 4;
+        int perClient = 6;
+        int floats = 1 << 20;
+        for (int round = 0; round < Contention.rounds(1); round++) {
+            try (FramepipeServer server = TestServers.start(Map.of(Setting.DIRECT_MEMORY_BUDGET, "4MiB"));
+                 RawConnection good = new RawConnection(server.framePort());
+                 PinnedSampler pinned = new PinnedSampler()) {
+                byte[] frame = frame(Kinds.FLOATS, Kinds.OP_STATS, 0, floats(new float[floats]));
+                List<RawConnection> flooders = new ArrayList<>();
+                List<CompletableFuture<Void>> sends = new ArrayList<>();
+                try {
+                    for (int c = 0; c < clients; c++) {
+                        RawConnection f = new RawConnection(server.framePort());
+                        flooders.add(f);
+                        sends.add(CompletableFuture.runAsync(() -> {
+                            try {
+                                for (int i = 0; i < perClient; i++) {
+                                    ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN).putLong(8, i);
+                                    f.send(frame.clone());
+                                    Contention.pause();
+                                }
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }));
+                    }
+                    // The small client is answered throughout, while the flooders' answers wait unread.
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                    int id = 0;
+                    while (System.nanoTime() < until) {
+                        assertThat(good.send(frame(Kinds.PING, 0, id, utf8("small"))).read().id()).isEqualTo(id);
+                        id++;
+                    }
+                    for (RawConnection f : flooders) {
+                        for (int i = 0; i < perClient; i++) {
+                            Response r = f.read();
+                            assertThat(r.id()).isEqualTo(i);
+                            assertThat(r.isError()).as("%s", r).isFalse();
+                            assertThat(r.stats().count()).isEqualTo(floats);
+                        }
+                    }
+                    for (CompletableFuture<Void> s : sends) {
+                        s.get(30, TimeUnit.SECONDS);
+                    }
+                } finally {
+                    for (RawConnection f : flooders) {
+                        f.close();
+                    }
+                }
+                pinned.close();
+                long frameBytes = frame.length;
+                long budget = server.directMemoryBudget();
+                // A frame larger than the budget goes alone: one frame's reservation at a time,
+                // plus each connection's read buffers (64 KiB) and the small answers.
+                long bound = Math.max(budget, frameBytes) + (clients + 1) * 2L * 64 * 1024 + (1 << 20);
+                assertThat(pinned.peak.get()).as("pinned direct memory (bound %,d)", bound).isLessThanOrEqualTo(bound);
+                assertThat(HardLimitsTest.pauses(server, "direct_memory")).as("reading paused for the budget")
+                        .isPositive();
+            }
+        }
+    }
+}
