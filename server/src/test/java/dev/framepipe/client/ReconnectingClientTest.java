@@ -82,8 +82,9 @@ class ReconnectingClientTest {
     @Test
     void requestsWaitingWhenTheServerIsGoneFailAfterBoundedAttempts() throws Exception {
         FramepipeServer server = TestServers.start();
-        var options = new ReconnectingClient.Options(3, 3, Duration.ofMillis(1), Duration.ofMillis(20));
-        try (ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", server.framePort(), options)) {
+        var policy = new ReconnectingClient.RetryPolicy(3, 3, Duration.ofMillis(1), Duration.ofMillis(20));
+        try (ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", server.framePort(),
+                ClientOptions.defaults(), policy)) {
             assertThat(client.ping(new byte[] {1}).get(10, TimeUnit.SECONDS).payload()).containsExactly(1);
             server.drainAndStop();
             CompletableFuture<Response> after = client.ping(new byte[] {2});
@@ -116,8 +117,8 @@ class ReconnectingClientTest {
     void aRequestDeclinedOnEveryAttemptCompletesWithTheShuttingDownAnswer() throws Exception {
         // A server whose connections all age at once: every request arrives after the decline.
         try (ResettingEchoServer fake = new ResettingEchoServer(ResettingEchoServer.Mode.DECLINE_ALL);
-                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port(),
-                        new ReconnectingClient.Options(3, 5, Duration.ofMillis(1), Duration.ofMillis(5)))) {
+                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port(), ClientOptions.defaults(),
+                        new ReconnectingClient.RetryPolicy(3, 5, Duration.ofMillis(1), Duration.ofMillis(5)))) {
             Response r = client.ping(new byte[] {9}).get(10, TimeUnit.SECONDS);
             assertThat(r.error()).isEqualTo(ErrorCode.SHUTTING_DOWN);
             assertThat(fake.received).hasSize(3);

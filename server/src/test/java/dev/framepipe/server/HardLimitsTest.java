@@ -4,6 +4,7 @@ import static dev.framepipe.testing.Frames.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.framepipe.client.ClientOptions;
 import dev.framepipe.client.FramepipeClient;
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
@@ -148,8 +149,13 @@ class HardLimitsTest {
             List<FramepipeClient> flooders = new ArrayList<>();
             List<CompletableFuture<Response>> answers = new ArrayList<>();
             try {
+                // Each flooder queues its whole flood at once, as a client ignoring back-pressure
+                // would (the client's own bound, 1 MiB by default, would pace it), and waits for
+                // its answers as long as the assertions below do.
+                ClientOptions flood = ClientOptions.builder().maxQueuedBytes(perClient * frameBytes + frameBytes)
+                        .requestTimeout(Duration.ofMinutes(5)).build();
                 for (int c = 0; c < clients; c++) {
-                    FramepipeClient f = FramepipeClient.connect("127.0.0.1", server.framePort());
+                    FramepipeClient f = FramepipeClient.connect("127.0.0.1", server.framePort(), flood);
                     flooders.add(f);
                 }
                 for (int i = 0; i < perClient; i++) {
