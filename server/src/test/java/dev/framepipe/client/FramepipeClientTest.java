@@ -131,7 +131,8 @@ class FramepipeClientTest {
             System.out.println("unread server: the client took " + answers.size() + " requests of " + payload.length
                     + " bytes, then held the caller back; at most " + maxQueued + " bytes queued unsent");
             assertThat(answers.size()).as("requests taken before the client held the caller back").isLessThan(4_000);
-            assertThat(maxQueued).as("bytes held unsent, at most").isLessThanOrEqualTo(limit + payload.length + 16 + 1024);
+            assertThat(maxQueued).as("bytes held unsent, at most")
+                    .isLessThanOrEqualTo(limit + payload.length + 16 + 1024);
             assertThat(client.isReady()).isFalse();
             assertThat(ready).isNotDone();
             assertThat(timeoutOf(client.send(Request.ping(payload).withTimeout(Duration.ofMillis(300)))).mayHaveRun())
@@ -217,7 +218,8 @@ class FramepipeClientTest {
                     .get(10, TimeUnit.SECONDS);
             assertThat(error.isError()).isTrue();
             assertThat(error.id()).isEqualTo(77);
-            assertThat(error.payloadBuffer().getShort(0) & 0xFFFF).as("little-endian view").isEqualTo(error.errorCode());
+            assertThat(error.payloadBuffer().getShort(0) & 0xFFFF).as("little-endian view")
+                    .isEqualTo(error.errorCode());
             assertThat(client.ping(new byte[] {1, 2}).get(10, TimeUnit.SECONDS).payload()).containsExactly(1, 2);
         }
     }
@@ -266,8 +268,8 @@ class FramepipeClientTest {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Request.upper("x").withTimeout(Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> FramepipeClient.connect("127.0.0.1", 70_000)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("70000");
+        assertThatThrownBy(() -> FramepipeClient.connect("127.0.0.1", 70_000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("70000");
     }
 
     /** The client's API speaks plain Java: no Netty type in any public or protected signature. */

@@ -38,7 +38,8 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
     int port;
 
     @Option(names = "--timeout", defaultValue = "10s",
-            description = "longest wait for the connection, then for the answer: 500ms, 10s, 1m (default ${DEFAULT-VALUE})")
+            description = "longest wait for the connection, then for the answer: 500ms, 10s, 1m"
+                    + " (default ${DEFAULT-VALUE})")
     String timeout;
 
     @Parameters(index = "0", description = "stats | scale | upper | lower | count | ping")

@@ -48,7 +48,8 @@ class ToolErrorsTest {
 
     @Test
     void aServerThatNeverAnswersFailsAfterTheTimeoutNamingIt() throws Exception {
-        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        try (java.net.ServerSocket silent =
+                new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             Thread reader = Thread.ofPlatform().daemon().start(() -> {
                 try (java.net.Socket s = silent.accept()) {
                     s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()); // reads, never answers
@@ -60,7 +61,8 @@ class ToolErrorsTest {
             String err = stderrOf(() -> ClientCommand.run(new String[] {"--port", "" + silent.getLocalPort(),
                     "--timeout", "500ms", "upper", "x"}), 1);
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
-            assertThat(err).contains("framepipe client: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 500ms")
+            assertThat(err)
+                    .contains("framepipe client: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 500ms")
                     .doesNotContain("\tat ");
             assertThat(tookMillis).as("gave up at its timeout, not after 30 s").isLessThan(15_000);
             reader.join(10_000);

@@ -163,7 +163,10 @@ public final class ClientTls {
             return this;
         }
 
-        /** For mutual TLS: the client's certificate chain (PEM, own certificate first) and its private key (PEM, PKCS#8). */
+        /**
+         * For mutual TLS: the client's certificate chain (PEM, own certificate first) and its
+         * private key (PEM, PKCS#8).
+         */
         public Builder clientCertificate(Path chainPem, Path keyPem) {
             this.certificateChain = Objects.requireNonNull(chainPem, "chainPem");
             this.privateKey = Objects.requireNonNull(keyPem, "keyPem");

@@ -342,7 +342,8 @@ public final class FramepipeClient implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<Response> send(int kind, int op, byte[] payload, byte[] raw, Duration timeout, Mode mode) {
+    private CompletableFuture<Response> send(int kind, int op, byte[] payload, byte[] raw, Duration timeout,
+            Mode mode) {
         return send(kind, op, payload, raw, timeout, mode, 0);
     }
 
@@ -376,7 +377,8 @@ public final class FramepipeClient implements AutoCloseable {
                     break;
                 }
                 if (mode == Mode.UNCHECKED || hasRoom()) {
-                    long left = limitNanos == Long.MAX_VALUE ? Long.MAX_VALUE : limitNanos - (System.nanoTime() - start);
+                    long left = limitNanos == Long.MAX_VALUE ? Long.MAX_VALUE
+                            : limitNanos - (System.nanoTime() - start);
                     if (left <= 0) {
                         failure = notSent(limit);
                         break;
@@ -403,9 +405,9 @@ public final class FramepipeClient implements AutoCloseable {
                     break;
                 }
                 if (loops.inEventLoop()) {
-                    failure = new IllegalStateException("the client is full (" + pending.size() + " requests in flight, "
-                            + queuedBytes() + " bytes queued) and this is one of its I/O threads, which must not wait:"
-                            + " use trySend and whenReady there");
+                    failure = new IllegalStateException("the client is full (" + pending.size()
+                            + " requests in flight, " + queuedBytes() + " bytes queued) and this is one of its"
+                            + " I/O threads, which must not wait: use trySend and whenReady there");
                     break;
                 }
                 long left = limitNanos - (System.nanoTime() - start);
@@ -455,7 +457,8 @@ public final class FramepipeClient implements AutoCloseable {
     private void expire(Pending p, Duration limit) {
         if (!p.answered) {
             p.future.completeExceptionally(new RequestTimeoutException("no answer from " + host + ":" + port
-                    + " within " + limit + " (id " + p.id + "); its answer will be dropped when it comes", limit, true));
+                    + " within " + limit + " (id " + p.id + "); its answer will be dropped when it comes",
+                    limit, true));
         }
     }
 
@@ -502,7 +505,10 @@ public final class FramepipeClient implements AutoCloseable {
         }
     }
 
-    /** Bytes of requests the network has not taken yet (held by the client, bounded by {@link ClientOptions#maxQueuedBytes()}). */
+    /**
+     * Bytes of requests the network has not taken yet (held by the client, bounded by
+     * {@link ClientOptions#maxQueuedBytes()} plus one request).
+     */
     public long queuedBytes() {
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         return out == null ? 0 : out.totalPendingWriteBytes();
@@ -517,7 +523,7 @@ public final class FramepipeClient implements AutoCloseable {
         return channel.isWritable();
     }
 
-    /** For the reconnecting client: {@code listener} runs on the I/O thread whenever the connection becomes writable. */
+    /** For the reconnecting client: {@code listener} runs on the I/O thread when the connection becomes writable. */
     void onWritable(Runnable listener) {
         this.writableListener = listener;
     }
@@ -618,7 +624,8 @@ public final class FramepipeClient implements AutoCloseable {
             onClosed(new IOException("unsolicited response " + response));
             ctx.close();
         } else if (p.id != id) {
-            p.future.completeExceptionally(new IOException("response out of order: expected id " + p.id + ", got " + response));
+            p.future.completeExceptionally(new IOException("response out of order: expected id " + p.id
+                    + ", got " + response));
             onClosed(new IOException("response out of order"));
             ctx.close();
         } else {
@@ -652,8 +659,8 @@ public final class FramepipeClient implements AutoCloseable {
             lock.unlock();
         }
         for (Pending p : failed) {
-            p.future.completeExceptionally(new ConnectionClosedException(
-                    "connection to " + host + ":" + port + " closed before the answer to id " + p.id + " arrived", cause));
+            p.future.completeExceptionally(new ConnectionClosedException("connection to " + host + ":" + port
+                    + " closed before the answer to id " + p.id + " arrived", cause));
         }
         if (r != null) {
             r.completeExceptionally(closedException());

@@ -68,7 +68,8 @@ public final class ReconnectingClient implements AutoCloseable {
             Objects.requireNonNull(minBackoff, "minBackoff");
             Objects.requireNonNull(maxBackoff, "maxBackoff");
             if (minBackoff.isNegative() || maxBackoff.compareTo(minBackoff) < 0) {
-                throw new IllegalArgumentException("need 0 <= minBackoff <= maxBackoff, not " + minBackoff + ", " + maxBackoff);
+                throw new IllegalArgumentException("need 0 <= minBackoff <= maxBackoff, not " + minBackoff + ", "
+                        + maxBackoff);
             }
         }
 
@@ -286,7 +287,8 @@ public final class ReconnectingClient implements AutoCloseable {
                 }
                 if (loops.inEventLoop()) {
                     failure = new IllegalStateException("the client is full (" + outstanding + " requests unsettled)"
-                            + " and this is one of its I/O threads, which must not wait: use trySend and whenReady there");
+                            + " and this is one of its I/O threads, which must not wait:"
+                            + " use trySend and whenReady there");
                     break;
                 }
                 long left = limitNanos - (System.nanoTime() - start);
