@@ -82,8 +82,9 @@ class ReconnectingClientTest {
     @Test
     void requestsWaitingWhenTheServerIsGoneFailAfterBoundedAttempts() throws Exception {
         FramepipeServer server = TestServers.start();
-        var options = new ReconnectingClient.Options(3, 3, Duration.ofMillis(1), Duration.ofMillis(20));
-        try (ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", server.framePort(), options)) {
+        var policy = new ReconnectingClient.RetryPolicy(3, 3, Duration.ofMillis(1), Duration.ofMillis(20));
+        try (ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", server.framePort(),
+                ClientOptions.defaults(), policy)) {
             assertThat(client.ping(new byte[] {1}).get(10, TimeUnit.SECONDS).payload()).containsExactly(1);
             server.drainAndStop();
             CompletableFuture<Response> after = client.ping(new byte[] {2});
@@ -116,13 +117,102 @@ class ReconnectingClientTest {
     void aRequestDeclinedOnEveryAttemptCompletesWithTheShuttingDownAnswer() throws Exception {
         // A server whose connections all age at once: every request arrives after the decline.
         try (ResettingEchoServer fake = new ResettingEchoServer(ResettingEchoServer.Mode.DECLINE_ALL);
-                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port(),
-                        new ReconnectingClient.Options(3, 5, Duration.ofMillis(1), Duration.ofMillis(5)))) {
+                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port(), ClientOptions.defaults(),
+                        new ReconnectingClient.RetryPolicy(3, 5, Duration.ofMillis(1), Duration.ofMillis(5)))) {
             Response r = client.ping(new byte[] {9}).get(10, TimeUnit.SECONDS);
             assertThat(r.error()).isEqualTo(ErrorCode.SHUTTING_DOWN);
             assertThat(fake.received).hasSize(3);
             assertThat(client.resent()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void aCleanCloseWithRequestsUnansweredSendsThemAgainOnceEachInOrder() throws Exception {
+        // The first connection answers one of three requests, then closes cleanly (a bare FIN,
+        // no SHUTTING_DOWN answer): the other two were not run, so they go again, exactly once.
+        try (FakeServer fake = new FakeServer(n -> n > 1);
+                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port())) {
+            Queue<String> completionOrder = new ConcurrentLinkedQueue<>();
+            List<CompletableFuture<Response>> futures = new ArrayList<>();
+            for (String p : List.of("a", "b", "c")) {
+                CompletableFuture<Response> f = client.ping(p.getBytes(StandardCharsets.UTF_8));
+                f.whenComplete((r, e) -> completionOrder.add(p));
+                futures.add(f);
+            }
+            FakeServer.Conn first = fake.next();
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.received.size() == 3);
+            first.answer(1);
+            assertThat(text(futures.get(0))).isEqualTo("a");
+            first.fin();
+
+            assertThat(text(futures.get(1))).isEqualTo("b");
+            assertThat(text(futures.get(2))).isEqualTo("c");
+            FakeServer.Conn second = fake.next();
+            assertThat(first.texts()).containsExactly("a", "b", "c");
+            assertThat(second.texts()).as("sent again, once each, in order").containsExactly("b", "c");
+            assertThat(List.copyOf(completionOrder)).containsExactly("a", "b", "c");
+            assertThat(client.resent()).isEqualTo(2);
+            assertThat(client.connections()).isEqualTo(2);
+            assertThat(client.inFlight()).isZero();
+            await("the old connection is closed by the client").atMost(Duration.ofSeconds(10))
+                    .until(first::ended);
+        }
+    }
+
+    @Test
+    void aRequestWhoseDeadlinePassedIsNeverSentAgainAndLaterAnswersStillMatch() throws Exception {
+        try (FakeServer fake = new FakeServer(n -> n > 1);
+                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port())) {
+            CompletableFuture<Response> expires = client.send(
+                    Request.ping("late".getBytes(StandardCharsets.UTF_8)).withTimeout(Duration.ofMillis(200)));
+            CompletableFuture<Response> waits = client.ping("waits".getBytes(StandardCharsets.UTF_8));
+            FakeServer.Conn first = fake.next();
+            await().atMost(Duration.ofSeconds(10)).until(expires::isDone);
+            assertThat(expires.exceptionNow()).isInstanceOf(RequestTimeoutException.class);
+            assertThat(((RequestTimeoutException) expires.exceptionNow()).mayHaveRun()).isTrue();
+            assertThat(client.inFlight()).as("still owed by the server").isEqualTo(2);
+
+            first.fin(); // neither was run
+            assertThat(text(waits)).isEqualTo("waits");
+            assertThat(fake.next().texts()).as("the expired request is not sent again").containsExactly("waits");
+            assertThat(client.resent()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.inFlight() == 0);
+        }
+    }
+
+    @Test
+    void backPressureBoundsRequestsMadeAndNotSettled() throws Exception {
+        ClientOptions options = ClientOptions.builder().maxInFlight(3).build();
+        try (FakeServer fake = new FakeServer(n -> false);
+                ReconnectingClient client = ReconnectingClient.connect("127.0.0.1", fake.port(), options)) {
+            List<CompletableFuture<Response>> futures = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                futures.add(client.trySend(Request.ping(("r" + i).getBytes(StandardCharsets.UTF_8))));
+            }
+            assertThat(futures).doesNotContainNull();
+            assertThat(client.trySend(Request.ping(new byte[1]))).isNull();
+            assertThat(client.isReady()).isFalse();
+            CompletableFuture<Void> ready = client.whenReady();
+            CompletableFuture<Response> tooLate = client.send(
+                    Request.ping("too late".getBytes(StandardCharsets.UTF_8)).withTimeout(Duration.ofMillis(300)));
+            await().atMost(Duration.ofSeconds(10)).until(tooLate::isDone);
+            assertThat(tooLate.exceptionNow()).isInstanceOf(RequestTimeoutException.class);
+            assertThat(((RequestTimeoutException) tooLate.exceptionNow()).mayHaveRun()).isFalse();
+
+            FakeServer.Conn conn = fake.next();
+            conn.answer(1);
+            assertThat(ready).succeedsWithin(Duration.ofSeconds(10));
+            futures.add(client.send(Request.ping("r3".getBytes(StandardCharsets.UTF_8))));
+            conn.answer(3);
+            for (int i = 0; i < 4; i++) {
+                assertThat(text(futures.get(i))).isEqualTo("r" + i);
+            }
+            assertThat(conn.texts()).containsExactly("r0", "r1", "r2", "r3");
+        }
+    }
+
+    private static String text(CompletableFuture<Response> f) throws Exception {
+        return new String(f.get(10, TimeUnit.SECONDS).payload(), StandardCharsets.UTF_8);
     }
 
     static long okAnswers(FramepipeServer server) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.framepipe.client.ClientOptions;
 import dev.framepipe.client.ClientTls;
 import dev.framepipe.client.ConnectionClosedException;
 import dev.framepipe.client.FramepipeClient;
@@ -17,7 +18,6 @@ import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.TestPki;
 import dev.framepipe.testing.TestPki.Pem;
 import dev.framepipe.testing.TestServers;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.pkitesting.X509Bundle;
@@ -85,9 +85,9 @@ class TlsTest {
     void framesTravelOverTlsWithEachProvider(SslProvider provider) throws Exception {
         try (FramepipeServer server = TestServers.start(tls(provider.name().toLowerCase()))) {
             assertThat(server.tls().provider()).isEqualTo(provider);
-            for (SslProvider clientProvider : List.of(SslProvider.JDK, SslProvider.OPENSSL)) {
-                try (FramepipeClient c = FramepipeClient.connect("127.0.0.1", server.framePort(),
-                        ClientTls.trusting(caFile).withProvider(clientProvider), null)) {
+            for (ClientTls.Provider clientProvider : List.of(ClientTls.Provider.JDK, ClientTls.Provider.OPENSSL)) {
+                try (FramepipeClient c = connect(server,
+                        ClientTls.builder().trustedCertificates(caFile).provider(clientProvider).build())) {
                     List<CompletableFuture<Response>> answers = new ArrayList<>();
                     for (int i = 0; i < 200; i++) {
                         answers.add(c.upper("straße " + i));
@@ -124,12 +124,13 @@ class TlsTest {
         X509Bundle otherCa = TestPki.ca("some other CA");
         Pem stranger = TestPki.write(TestPki.client(otherCa, "stranger"), dir, "stranger");
         try (FramepipeServer server = TestServers.start(mutualTls(provider.name().toLowerCase()))) {
-            try (FramepipeClient good = FramepipeClient.connect("127.0.0.1", server.framePort(),
-                    ClientTls.trusting(caFile).withClientCertificate(trusted.chain(), trusted.key()), null)) {
+            try (FramepipeClient good = connect(server, ClientTls.builder().trustedCertificates(caFile)
+                    .clientCertificate(trusted.chain(), trusted.key()).build())) {
                 assertThat(good.ping(utf8("me")).get(20, TimeUnit.SECONDS).text()).isEqualTo("me");
 
                 assertRefused(server, ClientTls.trusting(caFile));
-                assertRefused(server, ClientTls.trusting(caFile).withClientCertificate(stranger.chain(), stranger.key()));
+                assertRefused(server, ClientTls.builder().trustedCertificates(caFile)
+                        .clientCertificate(stranger.chain(), stranger.key()).build());
                 await().atMost(Duration.ofSeconds(10)).until(() -> server.refusals().count(Reason.TLS_HANDSHAKE) == 2);
 
                 assertThat(good.ping(utf8("still")).get(20, TimeUnit.SECONDS).text()).isEqualTo("still");
@@ -144,7 +145,7 @@ class TlsTest {
     private static void assertRefused(FramepipeServer server, ClientTls tls) throws Exception {
         FramepipeClient c;
         try {
-            c = FramepipeClient.connect("127.0.0.1", server.framePort(), tls, null);
+            c = connect(server, tls);
         } catch (ConnectionClosedException refusedInHandshake) {
             return;
         }
@@ -155,6 +156,10 @@ class TlsTest {
         }
     }
 
+    private static FramepipeClient connect(FramepipeServer server, ClientTls tls) throws Exception {
+        return FramepipeClient.connect("127.0.0.1", server.framePort(), ClientOptions.builder().tls(tls).build());
+    }
+
     @Test
     void aRotatedCertificateIsUsedByTheNextConnectionWhileAnOpenOneKeepsWorking() throws Exception {
         Map<Setting, String> settings = tls("auto");
@@ -163,8 +168,7 @@ class TlsTest {
         Path newCaFile = TestPki.writeCa(newCa, dir, "new-ca");
         Pem rotated = TestPki.write(TestPki.server(newCa), dir, "rotated");
         try (FramepipeServer server = TestServers.start(settings);
-             FramepipeClient open = FramepipeClient.connect("127.0.0.1", server.framePort(),
-                     ClientTls.trusting(caFile), null)) {
+             FramepipeClient open = connect(server, ClientTls.trusting(caFile))) {
             assertThat(open.ping(utf8("before")).get(20, TimeUnit.SECONDS).text()).isEqualTo("before");
 
             // As cert-manager does it: new files moved into place (key first, then the chain).
@@ -172,12 +176,10 @@ class TlsTest {
             Files.move(rotated.chain(), serverPem.chain(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             await().atMost(Duration.ofSeconds(10)).until(() -> server.tls().reloads() >= 1);
 
-            try (FramepipeClient next = FramepipeClient.connect("127.0.0.1", server.framePort(),
-                    ClientTls.trusting(newCaFile), null)) {
+            try (FramepipeClient next = connect(server, ClientTls.trusting(newCaFile))) {
                 assertThat(next.ping(utf8("new")).get(20, TimeUnit.SECONDS).text()).isEqualTo("new");
             }
-            assertThatThrownBy(() -> FramepipeClient.connect("127.0.0.1", server.framePort(),
-                    ClientTls.trusting(caFile), null).close())
+            assertThatThrownBy(() -> connect(server, ClientTls.trusting(caFile)).close())
                     .as("the old certificate is no longer offered").isInstanceOf(ConnectionClosedException.class);
             assertThat(open.ping(utf8("after")).get(20, TimeUnit.SECONDS).text())
                     .as("the connection opened before the rotation").isEqualTo("after");
@@ -187,15 +189,13 @@ class TlsTest {
     @Test
     void everyAnswerBeforeAClosingErrorArrivesOverTlsAndTheCloseIsClean() throws Exception {
         try (FramepipeServer server = TestServers.start(tls("auto"));
-             FramepipeClient c = FramepipeClient.connect("127.0.0.1", server.framePort(),
-                     ClientTls.trusting(caFile), null)) {
+             FramepipeClient c = connect(server, ClientTls.trusting(caFile))) {
             byte[] payload = new byte[64 * 1024];
             List<CompletableFuture<Response>> answers = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
                 answers.add(c.ping(payload));
             }
-            CompletableFuture<Response> error = c.sendFrame(Unpooled.wrappedBuffer(frame(9, Kinds.PING, 0, 4242,
-                    new byte[0])), 4242);
+            CompletableFuture<Response> error = c.sendRaw(frame(9, Kinds.PING, 0, 4242, new byte[0]), 4242);
             for (CompletableFuture<Response> a : answers) {
                 assertThat(a.get(20, TimeUnit.SECONDS).payload()).hasSize(payload.length);
             }

@@ -4,6 +4,7 @@ import static dev.framepipe.testing.Frames.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.framepipe.client.ClientOptions;
 import dev.framepipe.client.FramepipeClient;
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;

@@ -79,7 +79,7 @@ public final class LoadGenerator {
         LoadStats stats = new LoadStats();
         io.netty.handler.ssl.SslContext ssl;
         try {
-            ssl = o.tls() == null ? null : o.tls().build(); // one context; a handler (and engine) per connection
+            ssl = o.tls() == null ? null : LoadTls.context(o.tls()); // one context; a handler (and engine) per connection
         } catch (javax.net.ssl.SSLException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw new IllegalArgumentException("TLS settings of the load generator: " + e.getMessage(), e);
@@ -102,7 +102,8 @@ public final class LoadGenerator {
                             protected void initChannel(SocketChannel ch) {
                                 if (ssl != null) {
                                     // requests written before the handshake ends wait in the SslHandler
-                                    ch.pipeline().addLast(ssl.newHandler(ch.alloc(), o.host(), o.port()));
+                                    ch.pipeline().addLast(ssl.newHandler(ch.alloc(),
+                                            o.tls().serverName() != null ? o.tls().serverName() : o.host(), o.port()));
                                 }
                                 // answers are read in place: the decoder hands each to the driver
                                 ch.pipeline().addLast(new FrameDecoder(maxFrame, driver));

@@ -106,14 +106,24 @@ final class LoadCommand implements Callable<Integer> {
         if (tlsCa == null && tlsCert == null) {
             return null;
         }
-        io.netty.handler.ssl.SslProvider provider = switch (tlsProvider.toLowerCase(java.util.Locale.ROOT)) {
-            case "openssl" -> io.netty.handler.ssl.SslProvider.OPENSSL;
-            case "jdk" -> io.netty.handler.ssl.SslProvider.JDK;
-            case "auto" -> null;
+        dev.framepipe.client.ClientTls.Provider provider = switch (tlsProvider.toLowerCase(java.util.Locale.ROOT)) {
+            case "openssl" -> dev.framepipe.client.ClientTls.Provider.OPENSSL;
+            case "jdk" -> dev.framepipe.client.ClientTls.Provider.JDK;
+            case "auto" -> dev.framepipe.client.ClientTls.Provider.AUTO;
             default -> throw new CommandLine.ParameterException(new CommandLine(this),
                     "--tls-provider must be auto, openssl or jdk");
         };
-        return new dev.framepipe.client.ClientTls(tlsCa, tlsCert, tlsKey, provider);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+        }
+        var b = dev.framepipe.client.ClientTls.builder().provider(provider);
+        if (tlsCa != null) {
+            b.trustedCertificates(tlsCa);
+        }
+        if (tlsCert != null) {
+            b.clientCertificate(tlsCert, tlsKey);
+        }
+        return b.build(); // IllegalArgumentException naming an unreadable file
     }
 
     static Duration parseDuration(String s) {

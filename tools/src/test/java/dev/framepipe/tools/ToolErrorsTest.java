@@ -42,7 +42,37 @@ class ToolErrorsTest {
             port = s.getLocalPort(); // closed again: nothing listens there
         }
         String err = stderrOf(() -> ClientCommand.run(new String[] {"--port", "" + port, "ping", "x"}), 1);
-        assertThat(err).contains("framepipe client:").contains("refused").doesNotContain("\tat ");
+        assertThat(err).contains("framepipe client: cannot connect to 127.0.0.1:" + port + ": connection refused")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
+    void aServerThatNeverAnswersFailsAfterTheTimeoutNamingIt() throws Exception {
+        try (java.net.ServerSocket silent =
+                new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread reader = Thread.ofPlatform().daemon().start(() -> {
+                try (java.net.Socket s = silent.accept()) {
+                    s.getInputStream().transferTo(java.io.OutputStream.nullOutputStream()); // reads, never answers
+                } catch (java.io.IOException e) {
+                    // closed
+                }
+            });
+            long start = System.nanoTime();
+            String err = stderrOf(() -> ClientCommand.run(new String[] {"--port", "" + silent.getLocalPort(),
+                    "--timeout", "500ms", "upper", "x"}), 1);
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(err)
+                    .contains("framepipe client: no answer from 127.0.0.1:" + silent.getLocalPort() + " within 500ms")
+                    .doesNotContain("\tat ");
+            assertThat(tookMillis).as("gave up at its timeout, not after 30 s").isLessThan(15_000);
+            reader.join(10_000);
+        }
+    }
+
+    @Test
+    void anUnreadableTimeoutIsAUsageError() {
+        assertThat(stderrOf(() -> ClientCommand.run(new String[] {"--port", "1", "--timeout", "soon", "ping"}), 2))
+                .contains("--timeout").contains("soon").doesNotContain("\tat ");
     }
 
     @Test

@@ -10,6 +10,11 @@ import java.nio.charset.StandardCharsets;
 /** One response frame as the client received it (payload copied out of the network buffer). */
 public record Response(int kind, int op, long id, byte[] payload) {
 
+    /** The payload as a read-only little-endian buffer over the same bytes (no copy). */
+    public ByteBuffer payloadBuffer() {
+        return le().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     public boolean isError() {
         return kind == ERROR_KIND;
     }
