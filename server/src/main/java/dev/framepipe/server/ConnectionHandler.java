@@ -2,6 +2,7 @@ package dev.framepipe.server;
 
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.PipelineCounters;
 import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.pipeline.Frame;
@@ -20,7 +21,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -229,11 +229,7 @@ public final class ConnectionHandler extends ChannelDuplexHandler implements Fra
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            LOG.log(System.Logger.Level.DEBUG, "connection " + ctx.channel() + " failed: " + cause);
-        } else {
-            LOG.log(System.Logger.Level.WARNING, "connection " + ctx.channel() + " failed", cause);
-        }
+        shared.errors().caught(ConnectionErrors.Port.FRAME, ctx.channel(), cause); // counted; a stack trace only for a bug
         ctx.close();
     }
 

@@ -5,6 +5,7 @@ import dev.framepipe.config.FramepipeConfig.AllocatorKind;
 import dev.framepipe.http.HttpEndpoint;
 import dev.framepipe.kernel.KernelWarmup;
 import dev.framepipe.kernel.Kernels;
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.ConnectionMetrics;
 import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
@@ -59,6 +60,7 @@ public final class FramepipeServer implements AutoCloseable {
     private final Transports transport;
     private final ByteBufAllocator allocator;
     private final RefusalMetrics refusals = new RefusalMetrics();
+    private final ConnectionErrors errors = new ConnectionErrors();
     private final DirectMemoryBudget memoryBudget;
     private volatile Phase phase = Phase.STARTING;
 
@@ -80,6 +82,7 @@ public final class FramepipeServer implements AutoCloseable {
         this.registry = metrics.registry();
         this.memoryBudget = DirectMemoryBudget.forAllocator(config.directMemoryBudget(), allocator);
         metrics.bind(refusals);
+        metrics.bind(errors);
         metrics.bind(memoryBudget);
     }
 
@@ -117,7 +120,7 @@ public final class FramepipeServer implements AutoCloseable {
         metrics.bindPipeline(List.copyOf(lanes));
         ConnectionMetrics connectionMetrics = metrics.connections();
         ConnectionContext shared = new ConnectionContext(config, connections,
-                () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
+                () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget, errors);
         memoryBudget.start(acceptGroup.next());
         TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
@@ -162,7 +165,7 @@ public final class FramepipeServer implements AutoCloseable {
                         }
                     }
                 });
-        http = new HttpEndpoint(config.bindAddress(), config.httpPort(), registry, () -> phase == Phase.READY);
+        http = new HttpEndpoint(config, registry, () -> phase == Phase.READY, refusals, errors);
         if (tls != null) {
             tls.watch(acceptGroup.next());
             if (config.tls().httpTls()) {
@@ -221,6 +224,10 @@ public final class FramepipeServer implements AutoCloseable {
 
     public RefusalMetrics refusals() {
         return refusals;
+    }
+
+    public ConnectionErrors connectionErrors() {
+        return errors;
     }
 
     /** The direct-memory budget in bytes and the highest sample since the last call. */
