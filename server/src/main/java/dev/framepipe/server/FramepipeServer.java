@@ -93,6 +93,7 @@ public final class FramepipeServer implements AutoCloseable {
 
     /** Binds both ports and starts accepting frames. */
     public synchronized FramepipeServer start() throws InterruptedException {
+        FileDescriptorBudget.check(config); // both ports' connections must fit the open-file limit
         if (config.tls().enabled()) {
             tls = ServerTls.create(config.tls()); // before any thread: bad files are a configuration error
         }
