@@ -23,7 +23,7 @@ import javax.net.ssl.SSLException;
  */
 public final class ConnectionErrors implements MeterBinder {
 
-    public static final String NAME = "framepipe.connection.errors";
+    public static final String NAME = MetricNames.CONNECTION_ERRORS;
 
     private static final System.Logger LOG = System.getLogger(ConnectionErrors.class.getName());
 

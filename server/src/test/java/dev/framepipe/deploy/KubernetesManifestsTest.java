@@ -116,7 +116,7 @@ class KubernetesManifestsTest {
 
     /**
      * Kubernetes has no per-pod open-file limit: the container gets the runtime's default, whose
-     * hard limit (which the JVM raises its soft limit to) is 524288 on containerd 2.x and Docker 25+
+     * hard limit (which the JVM raises its soft limit to) is 524288 on containerd 2.x and recent Docker
      * with systemd, 1048576 on CRI-O and older containerd. Both ports' caps and the margin must fit
      * the lower one, and the ConfigMap states both caps.
      */
