@@ -130,11 +130,6 @@ public final class HttpEndpoint {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    /** Open HTTP connections, including one being refused over the cap for the moment it takes. */
-    public int openConnections() {
-        return open.get();
-    }
-
     public void stop() throws InterruptedException {
         if (channel != null) {
             channel.close().sync();
