@@ -19,7 +19,7 @@ public enum Setting {
     MAX_CONNECTIONS("max-connections", "10000", "open frame connections; further ones are closed at once"),
     IDLE_TIMEOUT("idle-timeout", "5m", "close a connection with no complete frame for this long (0 = never)"),
     DRAIN_TIMEOUT("drain-timeout", "30s", "longest graceful stop on SIGTERM before connections are cut"),
-    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released"),
+    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released (also after an HTTP refusal)"),
     TRANSPORT("transport", "auto", "auto (epoll where available), epoll or nio"),
     ALLOCATOR("allocator", "pooled", "pooled (PooledByteBufAllocator) or adaptive (Netty 4.2's default)"),
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
