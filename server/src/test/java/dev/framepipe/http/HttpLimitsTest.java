@@ -88,7 +88,7 @@ class HttpLimitsTest {
     }
 
     @Test
-    void partialRequestsAreClosedWithin408TheHeaderTimeout() throws Exception {
+    void partialRequestsAreAnswered408AndClosedAtTheHeaderTimeout() throws Exception {
         FramepipeServer server = server(Map.of(Setting.HTTP_HEADER_TIMEOUT, "1s", Setting.HTTP_IDLE_TIMEOUT, "60s"));
         FramepipeClient good = frames(server);
         int partial = 40;
@@ -103,14 +103,18 @@ class HttpLimitsTest {
         answered(good, "during");
         for (Socket s : sockets) {
             Response r = readResponse(s);
+            if (s == sockets.getFirst()) { // the first opened: its 408 comes first
+                long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectedAt);
+                assertThat(tookMs).as("not before the header timeout").isGreaterThanOrEqualTo(1_000);
+            }
             assertThat(r.status).isEqualTo(408);
             assertThat(r.headers).containsIgnoringCase("connection: close");
             assertThat(readsEof(s)).as("closed after the 408").isTrue();
         }
         assertThat(readResponse(silent).status).isEqualTo(408);
         assertThat(readsEof(silent)).isTrue();
-        long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectedAt);
-        assertThat(tookMs).as("not before the header timeout").isGreaterThanOrEqualTo(900);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectedAt)).as("all within the timeout and slack")
+                .isLessThan(15_000);
         assertThat(server.refusals().count(Reason.HTTP_HEADER_TIMEOUT)).isEqualTo(partial + 1);
         answered(good, "after");
         assertThat(scrape(server)).contains("pipeline_connections_refused_total{reason=\"http_header_timeout\"} "
@@ -128,7 +132,7 @@ class HttpLimitsTest {
         assertThat(readResponse(s).status).isEqualTo(408);
         assertThat(readsEof(s)).isTrue();
         long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stalledAt);
-        assertThat(tookMs).as("the header timeout (1 s), far below the idle timeout (60 s)").isBetween(900L, 30_000L);
+        assertThat(tookMs).as("the header timeout (1 s), far below the idle timeout (60 s)").isBetween(1_000L, 30_000L);
         assertThat(server.refusals().count(Reason.HTTP_HEADER_TIMEOUT)).isEqualTo(1);
         assertThat(server.refusals().count(Reason.HTTP_IDLE_TIMEOUT)).isZero();
     }
@@ -150,14 +154,15 @@ class HttpLimitsTest {
         }
         assertThat(server.refusals().count(Reason.HTTP_IDLE_TIMEOUT)).isZero();
 
-        // Then idle: closed once the timeout passes after the last answer, not before.
+        // Then idle: closed once the timeout passes after the last answer, not before. Timed
+        // from before the request, so that however late this thread runs, the time measured
+        // is at least the time the server waited.
+        long sentAt = System.nanoTime();
         send(busy, "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(readResponse(busy).status).isEqualTo(200);
-        long answeredAt = System.nanoTime();
         assertThat(readsEof(busy)).isTrue();
-        long idleMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - answeredAt);
-        // The timer starts when the answer is written, a moment before this thread has read it.
-        assertThat(idleMs).as("closed after about 2 s idle").isBetween(1_900L, 15_000L);
+        long idleMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt);
+        assertThat(idleMs).as("closed after about 2 s idle").isBetween(2_000L, 15_000L);
         assertThat(server.refusals().count(Reason.HTTP_IDLE_TIMEOUT)).isEqualTo(1);
         assertThat(server.refusals().count(Reason.HTTP_HEADER_TIMEOUT)).isZero();
         answered(good, "after");
