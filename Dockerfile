@@ -58,6 +58,13 @@ ENV FRAMEPIPE_CONFIG=/etc/framepipe/framepipe.yaml \
     FRAMEPIPE_BIND_ADDRESS=0.0.0.0 \
     JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=35 -XX:+UseZGC -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -Xlog:disable -Xlog:all=warning:stderr"
 
+# Open files: both ports' connections (max-connections 10000 + http-max-connections 100) and
+# about 130 descriptors of the process itself must fit the container's open-file limit, or
+# start-up stops with a message naming the limit and the settings. An image cannot set that
+# limit; the engine does: docker run --ulimit nofile=65536, compose's ulimits (compose.yaml),
+# Kubernetes the container runtime's default (docker/README.md). The JVM raises its soft limit
+# to the hard one at start (-XX:+MaxFDLimit, on by default: never turn it off here), so the
+# hard limit is what counts; the runtimes' defaults (524288 or 1048576) cover the defaults.
 USER 10001:10001
 WORKDIR /opt/framepipe
 EXPOSE 7070 9464

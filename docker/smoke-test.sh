@@ -158,6 +158,12 @@ LIMIT=$((768 * 1024 * 1024))
 [ "${HEAP:-0}" -gt 0 ] && [ "$HEAP" -le $((LIMIT / 2)) ] || fail "heap max $HEAP is not bounded by the $MEMORY limit"
 log "ok  heap max $((HEAP / 1024 / 1024)) MiB under a $MEMORY limit"
 
+# open files: start-up checked that both ports' caps fit (it would have stopped otherwise); the
+# engine's default limit is what the defaults rely on (10000 + 100 connections + the margin)
+FILES=$(awk '$1 == "process_files_max_files" { printf "%d", $2 }' <<< "$METRICS")
+[ "${FILES:-0}" -gt 10100 ] || fail "open-file limit '${FILES:-missing}' too low for max-connections + http-max-connections"
+log "ok  open-file limit $FILES"
+
 # ---- non-root ----------------------------------------------------------------------------------
 UID_IN=$(timeout 30 "$ENGINE" exec "$NAME" id -u) || fail "exec id -u"
 [ "$UID_IN" != 0 ] || fail "the container runs as root"

@@ -131,7 +131,25 @@ public final class ConfigLoader {
         }
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
                 maxConnections, idle, drainDelay, drain, linger, transport, allocator, high, low, threshold, warmup,
-                maxAge, slowGrace, slowRate, memoryBudget, tls(r));
+                maxAge, slowGrace, slowRate, memoryBudget, tls(r), http(r));
+    }
+
+    private static FramepipeConfig.HttpSettings http(Values r) {
+        int maxConnections = r.intIn(Setting.HTTP_MAX_CONNECTIONS, 1, 1 << 20);
+        Duration header = r.duration(Setting.HTTP_HEADER_TIMEOUT);
+        Duration idle = r.duration(Setting.HTTP_IDLE_TIMEOUT);
+        // No "0 = never": an HTTP connection that never has to finish is what these limits exist against.
+        if (header.isZero()) {
+            throw r.bad(Setting.HTTP_HEADER_TIMEOUT, "must be more than 0");
+        }
+        if (idle.isZero()) {
+            throw r.bad(Setting.HTTP_IDLE_TIMEOUT, "must be more than 0");
+        }
+        // Lower bounds: a probe's or a scraper's request must still fit ("GET /health/ready HTTP/1.1"
+        // is 26 bytes; Prometheus sends about 300 bytes of headers).
+        int line = (int) r.sizeIn(Setting.HTTP_MAX_REQUEST_LINE, 256, 1L << 20);
+        int headers = (int) r.sizeIn(Setting.HTTP_MAX_HEADER_BYTES, 1024, 1L << 20);
+        return new FramepipeConfig.HttpSettings(maxConnections, header, idle, line, headers);
     }
 
     private static FramepipeConfig.TlsSettings tls(Values r) {

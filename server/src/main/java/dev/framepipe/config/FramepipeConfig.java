@@ -27,7 +27,8 @@ public record FramepipeConfig(
         Duration slowFrameGrace,
         long slowFrameMinRate,
         long directMemoryBudget,
-        TlsSettings tls) {
+        TlsSettings tls,
+        HttpSettings http) {
 
     public enum Transport { AUTO, EPOLL, NIO }
 
@@ -48,6 +49,16 @@ public record FramepipeConfig(
         public boolean enabled() {
             return certChain != null;
         }
+    }
+
+    /**
+     * Limits of the HTTP port ({@code /metrics}, {@code /health/*}): at most {@code maxConnections}
+     * open; a request must arrive complete within {@code headerTimeout} of its first byte (or of
+     * the connection opening); a keep-alive connection is closed after {@code idleTimeout} without
+     * a request; request line and header lines are bounded in bytes.
+     */
+    public record HttpSettings(int maxConnections, Duration headerTimeout, Duration idleTimeout,
+            int maxRequestLine, int maxHeaderBytes) {
     }
 
     /** The defaults, as {@code config/framepipe.yaml} states them. */

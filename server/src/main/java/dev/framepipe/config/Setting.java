@@ -20,7 +20,7 @@ public enum Setting {
     IDLE_TIMEOUT("idle-timeout", "5m", "close a connection with no complete frame for this long (0 = never)"),
     DRAIN_DELAY("drain-delay", "5s", "after SIGTERM, serve on while not ready (503) for this long before closing the port and draining, so load balancers move new connections away first"),
     DRAIN_TIMEOUT("drain-timeout", "30s", "longest drain (after drain-delay) before connections are cut"),
-    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released"),
+    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released (also after an HTTP refusal)"),
     TRANSPORT("transport", "auto", "auto (epoll where available), epoll or nio"),
     ALLOCATOR("allocator", "pooled", "pooled (PooledByteBufAllocator) or adaptive (Netty 4.2's default)"),
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
@@ -38,7 +38,12 @@ public enum Setting {
     TLS_PROVIDER("tls-provider", "auto", "auto (OpenSSL where it loads, else the JDK), openssl or jdk"),
     TLS_RELOAD_INTERVAL("tls-reload-interval", "10s", "how often the certificate, key and CA files are checked for changes (0 = never)"),
     TLS_HANDSHAKE_TIMEOUT("tls-handshake-timeout", "10s", "a TLS handshake not finished in this time closes the connection"),
-    HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate");
+    HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate"),
+    HTTP_MAX_CONNECTIONS("http-max-connections", "100", "open HTTP connections; further ones are closed at once"),
+    HTTP_HEADER_TIMEOUT("http-header-timeout", "10s", "a request must arrive complete (line, headers, any body) within this time of its first byte, or of the connection opening: else 408 and close"),
+    HTTP_IDLE_TIMEOUT("http-idle-timeout", "2m", "close a keep-alive HTTP connection that starts no request (or does not read its answer) for this long"),
+    HTTP_MAX_REQUEST_LINE("http-max-request-line", "4KiB", "longest HTTP request line (method, path, version): longer gets 414 and close"),
+    HTTP_MAX_HEADER_BYTES("http-max-header-bytes", "8KiB", "most bytes of all header lines of a request together: more gets 431 and close");
 
     private final String key;
     private final String defaultValue;

@@ -22,6 +22,7 @@ package dev.framepipe.metrics;
  * pipeline_backpressure_pauses_total       counter    reason                  pauses   RingMetrics (+ DirectMemoryBudget)
  * pipeline_direct_memory_budget_bytes      gauge      -                       bytes    server.DirectMemoryBudget
  * pipeline_connections_refused_total       counter    reason                  conns    RefusalMetrics
+ * framepipe_connection_errors_total        counter    port, cause             conns    ConnectionErrors
  * pipeline_heap_allocated_bytes_total      counter    threads                 bytes    AllocationMetrics
  * pipeline_transform_total                 counter    path                    frames   TransformMetrics
  * netty_allocator_*                        gauges     allocator_type, id, ... bytes/n  Micrometer NettyAllocatorMetrics
@@ -38,9 +39,11 @@ package dev.framepipe.metrics;
  * ping|unknown; {@code outcome} ok|error; {@code code} the error's name in snake case
  * ({@link dev.framepipe.protocol.ErrorCode#label()}); {@code ring} the I/O thread's index;
  * {@code reason} ring_full|unwritable|direct_memory for pauses, max_connections|not_ready|
- * idle_timeout|slow_frame|tls_handshake for refusals; {@code threads} io|worker; {@code path}
- * borrowed|in_place|copied. Every set is fixed at start-up: nothing a client sends can add a
- * series.
+ * idle_timeout|slow_frame|tls_handshake|http_max_connections|http_header_timeout|
+ * http_idle_timeout|http_request_too_large|http_bad_request for refusals; {@code port}
+ * frame|http and {@code cause} reset|tls|decode|other|internal for connection errors;
+ * {@code threads} io|worker; {@code path} borrowed|in_place|copied. Every set is fixed at
+ * start-up: nothing a client sends can add a series.
  */
 public final class MetricNames {
 
@@ -61,6 +64,8 @@ public final class MetricNames {
     public static final String BACKPRESSURE_PAUSES = "pipeline.backpressure.pauses";
     public static final String HEAP_ALLOCATED = "pipeline.heap.allocated";
     public static final String TRANSFORMS = "pipeline.transform";
+    /** An addition beside the contract (docs/observability.md). */
+    public static final String CONNECTION_ERRORS = "framepipe.connection.errors";
     /** Replaces Micrometer's {@code process.cpu.time} in nanoseconds (see {@link ProcessCpuMetrics}). */
     public static final String PROCESS_CPU = "process.cpu";
 }

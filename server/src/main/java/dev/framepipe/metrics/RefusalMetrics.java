@@ -8,10 +8,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * {@code pipeline_connections_refused_total{reason}}: frame connections refused at accept or
- * closed by the server because they hit a limit. The reasons are a fixed set, so the label stays
- * bounded whatever clients do; every counter is registered up front (a scrape shows 0, not
- * nothing) and resolved once, so counting is one increment.
+ * {@code pipeline_connections_refused_total{reason}}: connections refused at accept or closed by
+ * the server because they hit a limit; the {@code http_*} reasons are the HTTP port's, the others
+ * the frame port's. The reasons are a fixed set, so the label stays bounded whatever clients do;
+ * every counter is registered up front (a scrape shows 0, not nothing) and resolved once, so
+ * counting is one increment.
  */
 public final class RefusalMetrics implements MeterBinder {
 
@@ -25,7 +26,17 @@ public final class RefusalMetrics implements MeterBinder {
         /** A started frame arrived slower than {@code slow-frame-min-rate} (slowloris): closed. */
         SLOW_FRAME,
         /** The TLS handshake failed or timed out (no or untrusted client certificate, wrong protocol, ...). */
-        TLS_HANDSHAKE;
+        TLS_HANDSHAKE,
+        /** HTTP port: accepted beyond {@code http-max-connections}: closed at once. */
+        HTTP_MAX_CONNECTIONS,
+        /** HTTP port: a request not complete within {@code http-header-timeout}: 408, closed. */
+        HTTP_HEADER_TIMEOUT,
+        /** HTTP port: no request for {@code http-idle-timeout} (or an answer the client did not read): closed. */
+        HTTP_IDLE_TIMEOUT,
+        /** HTTP port: request line, headers or body over their limits: 414, 431 or 413, closed. */
+        HTTP_REQUEST_TOO_LARGE,
+        /** HTTP port: a request HTTP/1.1 cannot parse: 400, closed. */
+        HTTP_BAD_REQUEST;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -38,7 +49,7 @@ public final class RefusalMetrics implements MeterBinder {
     public void bindTo(MeterRegistry registry) {
         for (Reason r : Reason.values()) {
             counters.put(r, Counter.builder("pipeline.connections.refused")
-                    .description("Frame connections refused or closed because they hit a limit")
+                    .description("Connections refused or closed because they hit a limit (http_* reasons: the HTTP port)")
                     .tag("reason", r.label())
                     .register(registry));
         }

@@ -1,18 +1,19 @@
 package dev.framepipe.security;
 
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.RefusalMetrics;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import javax.net.ssl.SSLException;
 
 /**
  * Sits right after the SslHandler: counts failed handshakes (no client certificate, one from
  * another CA, a plain-TCP client, a timeout) as {@code tls_handshake} refusals, and keeps their
- * exceptions out of the connection handler's warning log: a stranger failing to authenticate
- * is expected traffic, not a server fault. The SslHandler closes such a connection itself.
+ * exceptions from being counted a second time, as connection errors: a stranger failing to
+ * authenticate is expected traffic, not a server fault. The SslHandler closes such a connection
+ * itself.
  */
 @ChannelHandler.Sharable
 public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
@@ -37,11 +38,18 @@ public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof SSLException || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
+        if (ConnectionErrors.classify(cause) == ConnectionErrors.Cause.TLS && !handshakeSucceeded(ctx)) {
+            // Counted once, as a tls_handshake refusal (the event above). A TLS error after the
+            // handshake goes on to the connection handler, which counts it as a connection error.
             LOG.log(System.Logger.Level.DEBUG, "TLS error on " + ctx.channel() + ": " + cause);
             ctx.close();
             return;
         }
         ctx.fireExceptionCaught(cause);
+    }
+
+    private static boolean handshakeSucceeded(ChannelHandlerContext ctx) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        return ssl != null && ssl.handshakeFuture().isSuccess();
     }
 }

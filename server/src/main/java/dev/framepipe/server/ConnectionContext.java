@@ -1,6 +1,7 @@
 package dev.framepipe.server;
 
 import dev.framepipe.config.FramepipeConfig;
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.RefusalMetrics;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -11,7 +12,8 @@ record ConnectionContext(
         Set<GracefulClose> registry,
         BooleanSupplier drainingFlag,
         RefusalMetrics refusals,
-        DirectMemoryBudget memory) {
+        DirectMemoryBudget memory,
+        ConnectionErrors errors) {
 
     boolean draining() {
         return drainingFlag.getAsBoolean();

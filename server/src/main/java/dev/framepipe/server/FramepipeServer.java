@@ -5,6 +5,7 @@ import dev.framepipe.config.FramepipeConfig.AllocatorKind;
 import dev.framepipe.http.HttpEndpoint;
 import dev.framepipe.kernel.KernelWarmup;
 import dev.framepipe.kernel.Kernels;
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.ConnectionMetrics;
 import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
@@ -64,6 +65,7 @@ public final class FramepipeServer implements AutoCloseable {
     private final Transports transport;
     private final ByteBufAllocator allocator;
     private final RefusalMetrics refusals = new RefusalMetrics();
+    private final ConnectionErrors errors = new ConnectionErrors();
     private final DirectMemoryBudget memoryBudget;
     private volatile Phase phase = Phase.STARTING;
 
@@ -85,6 +87,7 @@ public final class FramepipeServer implements AutoCloseable {
         this.registry = metrics.registry();
         this.memoryBudget = DirectMemoryBudget.of(config.directMemoryBudget());
         metrics.bind(refusals);
+        metrics.bind(errors);
         metrics.bind(memoryBudget);
     }
 
@@ -95,6 +98,7 @@ public final class FramepipeServer implements AutoCloseable {
 
     /** Binds both ports and starts accepting frames. */
     public synchronized FramepipeServer start() throws InterruptedException {
+        FileDescriptorBudget.check(config); // both ports' connections must fit the open-file limit
         if (config.tls().enabled()) {
             tls = ServerTls.create(config.tls()); // before any thread: bad files are a configuration error
         }
@@ -122,7 +126,7 @@ public final class FramepipeServer implements AutoCloseable {
         metrics.bindPipeline(List.copyOf(lanes));
         ConnectionMetrics connectionMetrics = metrics.connections();
         ConnectionContext shared = new ConnectionContext(config, connections,
-                () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget);
+                () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget, errors);
         TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -173,7 +177,7 @@ public final class FramepipeServer implements AutoCloseable {
                         conn.ctx = p.context(conn.closer);
                     }
                 });
-        http = new HttpEndpoint(config.bindAddress(), config.httpPort(), registry, () -> phase == Phase.READY);
+        http = new HttpEndpoint(config, registry, () -> phase == Phase.READY, refusals, errors);
         if (tls != null) {
             tls.watch(acceptGroup.next());
             if (config.tls().httpTls()) {
@@ -232,6 +236,10 @@ public final class FramepipeServer implements AutoCloseable {
 
     public RefusalMetrics refusals() {
         return refusals;
+    }
+
+    public ConnectionErrors connectionErrors() {
+        return errors;
     }
 
     /** The direct-memory budget in bytes and the highest sample since the last call. */

@@ -1,5 +1,6 @@
 package dev.framepipe.server;
 
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.RefusalMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -8,7 +9,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -102,11 +102,7 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException) {
-            LOG.log(System.Logger.Level.DEBUG, "connection " + ctx.channel() + " failed: " + cause);
-        } else {
-            LOG.log(System.Logger.Level.WARNING, "connection " + ctx.channel() + " failed", cause);
-        }
+        conn.shared.errors().caught(ConnectionErrors.Port.FRAME, ctx.channel(), cause); // counted; a stack trace only for a bug
         ctx.close();
     }
 

@@ -12,14 +12,15 @@ import io.netty.handler.ssl.SslHandler;
  * stacks then discard what they have decrypted but not yet handed up. {@link
  * SslHandler#closeOutbound()} sends close_notify after every record already written (so no
  * answer is cut off) without closing the socket; the input side stays open, so the linger that
- * follows still reads (and the SslHandler decrypts and discards) what the client sends.
+ * follows still reads (and the SslHandler decrypts and discards) what the client sends. Both
+ * ports close this way.
  */
-final class TlsClose {
+public final class TlsClose {
 
     private TlsClose() {
     }
 
-    static ChannelFuture shutdownOutput(DuplexChannel channel) {
+    public static ChannelFuture shutdownOutput(DuplexChannel channel) {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);
         if (ssl == null) {
             return channel.shutdownOutput();

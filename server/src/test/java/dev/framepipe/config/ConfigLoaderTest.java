@@ -99,6 +99,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theHttpPortsLimitsAreReadAndCannotBeTurnedOff() throws Exception {
+        FramepipeConfig c = ConfigLoader.load(yaml("http-max-connections: 20\nhttp-header-timeout: 3s\n"
+                + "http-idle-timeout: 90s\nhttp-max-request-line: 2KiB\nhttp-max-header-bytes: 16KiB\n"), Map.of(), Map.of());
+        assertThat(c.http()).isEqualTo(new FramepipeConfig.HttpSettings(20, Duration.ofSeconds(3), Duration.ofSeconds(90),
+                2048, 16384));
+        for (String key : new String[] {"http-header-timeout", "http-idle-timeout"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of(key, "0")))
+                    .hasMessageContaining("'" + key + "'").hasMessageContaining("more than 0");
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-connections", "0")))
+                .hasMessageContaining("'http-max-connections'");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-request-line", "100")))
+                .hasMessageContaining("'http-max-request-line'").hasMessageContaining("between 256");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-header-bytes", "2MiB")))
+                .hasMessageContaining("'http-max-header-bytes'");
+    }
+
+    @Test
     void anUnknownSettingOrAnUnreadableFileIsRejected() throws Exception {
         assertThatThrownBy(() -> ConfigLoader.load(yaml("frame-prot: 7070\n"), Map.of(), Map.of()))
                 .hasMessageContaining("unknown setting 'frame-prot'");

@@ -3,7 +3,9 @@ package dev.framepipe.deploy;
 import dev.framepipe.testing.ProjectFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.framepipe.config.ConfigLoader;
 import dev.framepipe.config.FramepipeConfig;
+import dev.framepipe.server.FileDescriptorBudget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,6 +178,31 @@ class ComposeFilesTest {
         assertThat(dockerfile).containsPattern("(?m)^USER \\d+:\\d+$");
     }
 
+    @Test
+    void composeGivesFramepipeTheOpenFilesBothPortsConnectionsNeed() throws IOException {
+        Map<String, Object> framepipe = map(map(compose().get("services")).get("framepipe"));
+        Map<String, Object> nofile = map(map(framepipe.get("ulimits")).get("nofile"));
+        long soft = ((Number) nofile.get("soft")).longValue();
+        long hard = ((Number) nofile.get("hard")).longValue();
+        assertThat(soft).isLessThanOrEqualTo(hard);
+        // The image's file holds the defaults; compose's environment overrides them.
+        Map<String, String> env = new java.util.HashMap<>();
+        map(framepipe.get("environment")).forEach((k, v) -> env.put(k, String.valueOf(v)));
+        FramepipeConfig config = ConfigLoader.load(ProjectFiles.path("config", "framepipe.yaml"), env, Map.of());
+        // The JVM raises its soft limit to the hard one; the soft one is checked so that a JVM
+        // started with -XX:-MaxFDLimit would fit too.
+        assertThat(soft).as("nofile for max-connections %d + http-max-connections %d + margin",
+                config.maxConnections(), config.http().maxConnections())
+                .isGreaterThanOrEqualTo(FileDescriptorBudget.required(config));
+    }
+
+    @Test
+    void theImageLetsTheJvmRaiseItsOpenFileLimit() throws IOException {
+        // Without it the JVM would keep the engine's soft limit (often 1024) and refuse to start.
+        assertThat(Files.readString(ProjectFiles.path("Dockerfile"))).doesNotContain("-XX:-MaxFDLimit");
+    }
+
+    @SuppressWarnings("unchecked")
     private static void collectExprs(Object node, List<String> out) {
         List<Object> found = new ArrayList<>();
         collect(node, "expr", found);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.framepipe.config.ConfigLoader;
 import dev.framepipe.config.FramepipeConfig;
+import dev.framepipe.server.FileDescriptorBudget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,6 +114,23 @@ class KubernetesManifestsTest {
         long grace = ((Number) get(deployment(), "spec.template.spec.terminationGracePeriodSeconds")).longValue();
         assertThat(grace).as("terminationGracePeriodSeconds >= preStop %ds + drain-timeout %ds + 5s to exit",
                 sleep, drain.toSeconds()).isGreaterThanOrEqualTo(sleep + drain.toSeconds() + 5);
+    }
+
+    /**
+     * Kubernetes has no per-pod open-file limit: the container gets the runtime's default, whose
+     * hard limit (which the JVM raises its soft limit to) is 524288 on containerd 2.x and recent Docker
+     * with systemd, 1048576 on CRI-O and older containerd. Both ports' caps and the margin must fit
+     * the lower one, and the ConfigMap states both caps.
+     */
+    @Test
+    void bothPortsConnectionCapsFitTheRuntimesDefaultOpenFileLimit() throws IOException {
+        FramepipeConfig config = config();
+        String file = str(doc("ConfigMap"), "data.framepipe\\.yaml");
+        assertThat(file).containsPattern("(?m)^max-connections: " + config.maxConnections() + "$")
+                .containsPattern("(?m)^http-max-connections: " + config.http().maxConnections() + "$");
+        assertThat(FileDescriptorBudget.required(config)).isLessThanOrEqualTo(524_288);
+        assertThat(config.http().maxConnections()).as("the HTTP port serves probes and Prometheus")
+                .isLessThan(config.maxConnections() / 10);
     }
 
     @Test

@@ -243,6 +243,24 @@ class MetricsContractTest {
     }
 
     @Test
+    void theAdditionsForBothPortsLimitsAreBoundedSetsToo() {
+        // The contract's five refusal reasons (the frame port's) and the HTTP port's five.
+        assertFamily("pipeline_connections_refused", "counter", Set.of("reason"));
+        assertThat(after.labelValues("pipeline_connections_refused_total", "reason")).isEqualTo(Set.of(
+                "max_connections", "not_ready", "idle_timeout", "slow_frame", "tls_handshake",
+                "http_max_connections", "http_header_timeout", "http_idle_timeout", "http_request_too_large",
+                "http_bad_request"));
+        assertFamily("framepipe_connection_errors", "counter", Set.of("port", "cause"));
+        assertThat(after.labelValues("framepipe_connection_errors_total", "port")).isEqualTo(Set.of("frame", "http"));
+        assertThat(after.labelValues("framepipe_connection_errors_total", "cause"))
+                .isEqualTo(Set.of("reset", "tls", "decode", "other", "internal"));
+        for (String port : new String[] {"frame", "http"}) {
+            assertThat(after.value("framepipe_connection_errors_total", "port", port, "cause", "internal"))
+                    .as("no bug met on the %s port", port).isZero();
+        }
+    }
+
+    @Test
     void framesAreCountedByKindOnArrivalAndByKindOpAndOutcomeOnAnswer() {
         for (String kind : List.of("floats", "text", "ping", "other")) {
             assertThat(after.value("pipeline_frames_received_total", "kind", kind)).as("received %s", kind)

@@ -11,6 +11,7 @@ import dev.framepipe.client.ConnectionClosedException;
 import dev.framepipe.client.FramepipeClient;
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
+import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.RefusalMetrics.Reason;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
@@ -21,10 +22,13 @@ import dev.framepipe.testing.TestServers;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.pkitesting.X509Bundle;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -220,6 +225,47 @@ class TlsTest {
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).contains("pipeline_connections_refused_total{reason=\"tls_handshake\"}");
             }
+        }
+    }
+
+    @Test
+    void tlsErrorsAfterTheHandshakeAndOnTheHttpPortAreCountedAsConnectionErrors() throws Exception {
+        // The JDK's engine: it raises an exception for a record it cannot decrypt. (BoringSSL, in
+        // tcnative, raises none for the record below and keeps the connection, which the idle
+        // timeout then ends: nothing to count there.)
+        Map<Setting, String> settings = tls("jdk");
+        settings.put(Setting.HTTP_TLS, "true");
+        try (FramepipeServer server = TestServers.start(settings)) {
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, ca.toTrustManagerFactory().getTrustManagers(), null);
+            // Frame port: a good handshake and frame, then a record no key made.
+            try (Socket plain = new Socket("127.0.0.1", server.framePort());
+                 SSLSocket tls = (SSLSocket) ssl.getSocketFactory().createSocket(plain, "127.0.0.1", server.framePort(), false)) {
+                tls.setSoTimeout(20_000);
+                tls.getOutputStream().write(frame(Kinds.PING, 0, 1, utf8("over tls")));
+                tls.getOutputStream().flush();
+                assertThat(tls.getInputStream().readNBytes(16 + 8)).hasSize(24); // the answer, over TLS
+                plain.getOutputStream().write(new byte[] {0x17, 0x03, 0x03, 0x00, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                        12, 13, 14, 15, 16});
+                plain.getOutputStream().flush();
+                await().atMost(Duration.ofSeconds(10)).until(() ->
+                        server.connectionErrors().count(ConnectionErrors.Port.FRAME, ConnectionErrors.Cause.TLS) == 1);
+            }
+            assertThat(server.refusals().count(Reason.TLS_HANDSHAKE)).as("not a refusal: the handshake succeeded").isZero();
+            // HTTP port speaking TLS: a plain-HTTP client.
+            try (Socket plain = new Socket("127.0.0.1", server.httpPort())) {
+                plain.setSoTimeout(20_000);
+                plain.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                try {
+                    plain.getInputStream().readAllBytes(); // until the server closes
+                } catch (SocketException reset) {
+                    // closed with a reset: also closed
+                }
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    server.connectionErrors().count(ConnectionErrors.Port.HTTP, ConnectionErrors.Cause.TLS) == 1);
+            assertThat(server.connectionErrors().count(ConnectionErrors.Port.HTTP, ConnectionErrors.Cause.INTERNAL)).isZero();
+            assertThat(server.connectionErrors().count(ConnectionErrors.Port.FRAME, ConnectionErrors.Cause.INTERNAL)).isZero();
         }
     }
 }
