@@ -17,7 +17,7 @@ public enum Setting {
     MAX_FRAME_BYTES("max-frame-bytes", "16MiB", "largest accepted value of a frame's length field"),
     MAX_IN_FLIGHT("max-in-flight", "1024", "unanswered frames per connection before reading pauses"),
     MAX_CONNECTIONS("max-connections", "10000", "open frame connections; further ones are closed at once"),
-    IDLE_TIMEOUT("idle-timeout", "5m", "close a connection with no complete frame for this long (0 = never)"),
+    IDLE_TIMEOUT("idle-timeout", "5min", "close a connection with no complete frame for this long (0 = never)"),
     DRAIN_TIMEOUT("drain-timeout", "30s", "longest graceful stop on SIGTERM before connections are cut"),
     CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released"),
     TRANSPORT("transport", "auto", "auto (epoll where available), epoll or nio"),
@@ -37,7 +37,9 @@ public enum Setting {
     TLS_PROVIDER("tls-provider", "auto", "auto (OpenSSL where it loads, else the JDK), openssl or jdk"),
     TLS_RELOAD_INTERVAL("tls-reload-interval", "10s", "how often the certificate, key and CA files are checked for changes (0 = never)"),
     TLS_HANDSHAKE_TIMEOUT("tls-handshake-timeout", "10s", "a TLS handshake not finished in this time closes the connection"),
-    HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate");
+    HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate"),
+    LOG_LEVEL("log-level", "info", "least severe log records written: error, warn, info or debug"),
+    LOG_FORMAT("log-format", "text", "text (one line per record) or json (one JSON object per line, for log collectors)");
 
     private final String key;
     private final String defaultValue;

@@ -24,7 +24,9 @@ package dev.framepipe.metrics;
  * pipeline_connections_refused_total       counter    reason                  conns    RefusalMetrics
  * pipeline_heap_allocated_bytes_total      counter    threads                 bytes    AllocationMetrics
  * pipeline_transform_total                 counter    path                    frames   TransformMetrics
- * netty_allocator_*                        gauges     allocator_type, id, ... bytes/n  Micrometer NettyAllocatorMetrics
+ * netty_allocator_memory_used_bytes        gauge      allocator, memory_type  bytes    AllocatorMemoryMetrics
+ * netty_allocator_memory_pinned_bytes      gauge      allocator, memory_type  bytes    AllocatorMemoryMetrics
+ * framepipe_build_info                     gauge (1)  version, revision, java -        BuildInfoMetrics
  * jvm_memory_*, jvm_buffer_*, jvm_gc_*,    various    standard                         Micrometer JVM binders
  *   jvm_threads_*, jvm_classes_*
  * process_cpu_seconds_total                counter    -                       seconds  ProcessCpuMetrics
@@ -39,7 +41,7 @@ package dev.framepipe.metrics;
  * ({@link dev.framepipe.protocol.ErrorCode#label()}); {@code ring} the I/O thread's index;
  * {@code reason} ring_full|unwritable|direct_memory for pauses, max_connections|not_ready|
  * idle_timeout|slow_frame|tls_handshake for refusals; {@code threads} io|worker; {@code path}
- * borrowed|in_place|copied. Every set is fixed at start-up: nothing a client sends can add a
+ * borrowed|in_place|copied; {@code allocator} pooled|adaptive; {@code memory_type} direct|heap. Every set is fixed at start-up: nothing a client sends can add a
  * series.
  */
 public final class MetricNames {
@@ -61,6 +63,9 @@ public final class MetricNames {
     public static final String BACKPRESSURE_PAUSES = "pipeline.backpressure.pauses";
     public static final String HEAP_ALLOCATED = "pipeline.heap.allocated";
     public static final String TRANSFORMS = "pipeline.transform";
+    public static final String ALLOCATOR_USED = "netty.allocator.memory.used";
+    public static final String ALLOCATOR_PINNED = "netty.allocator.memory.pinned";
+    public static final String BUILD_INFO = "framepipe.build.info";
     /** Replaces Micrometer's {@code process.cpu.time} in nanoseconds (see {@link ProcessCpuMetrics}). */
     public static final String PROCESS_CPU = "process.cpu";
 }

@@ -1,5 +1,6 @@
 package dev.framepipe.security;
 
+import dev.framepipe.logging.LogFields;
 import dev.framepipe.metrics.RefusalMetrics;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,8 +30,12 @@ public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
             refusals.refused(RefusalMetrics.Reason.TLS_HANDSHAKE);
-            LOG.log(System.Logger.Level.DEBUG, "TLS handshake with " + ctx.channel().remoteAddress() + " failed: "
-                    + done.cause());
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                try (var fields = LogFields.connection(ctx.channel())) {
+                    LOG.log(System.Logger.Level.DEBUG, "TLS handshake with " + ctx.channel().remoteAddress() + " failed: "
+                            + done.cause());
+                }
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -38,7 +43,11 @@ public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof SSLException || (cause instanceof DecoderException && cause.getCause() instanceof SSLException)) {
-            LOG.log(System.Logger.Level.DEBUG, "TLS error on " + ctx.channel() + ": " + cause);
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                try (var fields = LogFields.connection(ctx.channel())) {
+                    LOG.log(System.Logger.Level.DEBUG, "TLS error on " + ctx.channel() + ": " + cause);
+                }
+            }
             ctx.close();
             return;
         }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
  * {@code framepipe client OP [ARGS]}: sends one request and prints the answer. For trying a
  * server by hand: {@code framepipe client stats 1 2 3}, {@code framepipe client upper "straße"}.
  */
-@Command(name = "framepipe client", mixinStandardHelpOptions = true,
+@Command(name = "framepipe client", mixinStandardHelpOptions = true, versionProvider = dev.framepipe.cli.VersionProvider.class,
         description = "Sends one request and prints the answer. OP: stats|scale|upper|lower|count|ping.")
 final class ClientCommand implements java.util.concurrent.Callable<Integer> {
 

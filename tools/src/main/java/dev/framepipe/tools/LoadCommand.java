@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code framepipe load}: drives a server (or the baseline) and reports throughput and latency. */
-@Command(name = "framepipe load", mixinStandardHelpOptions = true,
+@Command(name = "framepipe load", mixinStandardHelpOptions = true, versionProvider = dev.framepipe.cli.VersionProvider.class,
         description = "Load generator: pipelined requests on N connections, verified answers, HdrHistogram latency.")
 final class LoadCommand implements Callable<Integer> {
 
