@@ -44,7 +44,18 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
                 throw new CommandLine.ParameterException(new CommandLine(this), "not a number: " + e.getMessage());
             }
         }
-        try (FramepipeClient client = FramepipeClient.connect(host, port)) {
+        FramepipeClient connected;
+        try {
+            connected = FramepipeClient.connect(host, port);
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) { // "finishConnect(..) failed with error(-111)": say which server, and how
+            IllegalStateException failure = new IllegalStateException(
+                    dev.framepipe.loadgen.LoadGenerator.connectFailure(host, port, e));
+            failure.addSuppressed(e);
+            throw failure;
+        }
+        try (FramepipeClient client = connected) {
             String text = String.join(" ", args);
             var future = switch (op) {
                 case "stats" -> client.stats(numbers);
