@@ -61,12 +61,12 @@ public record LoadResult(
                 throughput    %,.0f frames/s   %.1f MB/s in   %.1f MB/s out
                 latency (us)  p50 %.0f   p90 %.0f   p99 %.0f   p99.9 %.0f   max %.0f
                 errors        %d %s
-                mismatches    %d%s
-                %shiccups (us)  %s
+                mismatches    %d
+                %s%shiccups (us)  %s
                 """, target, mix, connections, depth, ratePerSecond > 0 ? String.format(Locale.ROOT, "   open loop at %,.0f/s", ratePerSecond) : "   closed loop",
                 seconds, frames, framesPerSecond, requestMBps, responseMBps, p50Micros, p90Micros, p99Micros,
                 p999Micros, maxMicros, errors, errorsByCode.isEmpty() ? "" : errorsByCode.toString(), mismatches,
-                problems.isEmpty() ? "" : "   first: " + problems.getFirst(),
+                problems.isEmpty() ? "" : "first problem " + problems.getFirst() + "\n",
                 closedByServer == 0 && lost == 0 ? "" : String.format(Locale.ROOT,
                         "closed        %d of %d connections by the server: %,d of %,d requests sent answered, %,d lost%s%n",
                         closedByServer, connections, answersReceived, requestsSent, lost,
