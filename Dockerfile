@@ -1,5 +1,7 @@
 # framepipe container image: builds the jar from source, runs it on a JRE as a non-root user.
 #   docker build -t framepipe .            (podman: docker/smoke-test.sh, docker/README.md)
+#   with the version and commit (labels, --version, framepipe_build_info):
+#   docker build -t framepipe -t framepipe:VERSION --build-arg VERSION=... --build-arg REVISION=$(git rev-parse HEAD) .
 #   docker run --rm -p 7070:7070 -p 9464:9464 framepipe
 # Everything about using the image (paths, ports, environment, memory) is in docker/README.md.
 
@@ -20,8 +22,11 @@ RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true -pl server -am packa
 COPY protocol/src/main protocol/src/main
 COPY clients/java/src/main clients/java/src/main
 COPY server/src/main server/src/main
+# The build context has no .git: the commit comes in as a build argument (jar manifests,
+# --version, framepipe_build_info); declared here so that a new commit keeps the layers above.
+ARG REVISION=unknown
 # Tests run in CI on the source tree (bin/framepipe test), not in the image build.
-RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true -pl server -am package \
+RUN mvn -B -q --no-transfer-progress -Dmaven.test.skip=true "-Dgit.commit.id.full=${REVISION}" -pl server -am package \
  && test -s server/target/framepipe.jar && ls server/target/lib/*.jar > /dev/null
 
 # ---- runtime: JRE 25 ----------------------------------------------------------------------------
@@ -48,6 +53,7 @@ RUN java --add-modules=jdk.incubator.vector -version 2>&1 | grep -q 'version "25
 COPY --from=build /src/server/target/lib/ /opt/framepipe/lib/
 COPY --from=build /src/server/target/framepipe.jar /opt/framepipe/framepipe.jar
 COPY config/framepipe.yaml /etc/framepipe/framepipe.yaml
+COPY LICENSE /opt/framepipe/LICENSE
 
 # Settings: the file above, overridden by FRAMEPIPE_* variables (FRAMEPIPE_FRAME_PORT, ...).
 # JVM flags a deployment may want to change live in JDK_JAVA_OPTIONS (replace it as a whole):

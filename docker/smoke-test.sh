@@ -54,15 +54,29 @@ cleanup() {
   [ -n "$OLD_ID" ] && [ "$OLD_ID" != "$NEW_ID" ] && "$ENGINE" rmi "$OLD_ID" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-log "building $IMAGE from $REPO/Dockerfile"
+# The project's version (the parent POM's) and commit: build arguments for the labels, the jar's
+# manifest and --version; the image is tagged with the version as well.
+VERSION=$(sed -n 's|^  <version>\(.*\)</version>$|\1|p' "$REPO/pom.xml" | head -1)
+REVISION=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
+[ -n "$VERSION" ] || fail "no <version> in $REPO/pom.xml"
+VERSION_IMAGE="${IMAGE%:*}:$VERSION"
+log "building $IMAGE and $VERSION_IMAGE (commit $REVISION) from $REPO/Dockerfile"
 BUILD_LOG=$(mktemp /tmp/framepipe-smoke-build.XXXXXX)
 if ! timeout "$BUILD_TIMEOUT" "$ENGINE" build "${BUILD_FLAGS[@]}" \
-      --build-arg REVISION="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-      -t "$IMAGE" "$REPO" > "$BUILD_LOG" 2>&1; then
+      --build-arg VERSION="$VERSION" --build-arg REVISION="$REVISION" \
+      -t "$IMAGE" -t "$VERSION_IMAGE" "$REPO" > "$BUILD_LOG" 2>&1; then
   tail -30 "$BUILD_LOG" >&2; fail "image build failed (log: $BUILD_LOG)"
 fi
 rm -f "$BUILD_LOG"
 log "built $("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" | cut -c1-19)"
+[ "$("$ENGINE" image inspect --format '{{.Id}}' "$VERSION_IMAGE" 2>/dev/null)" = "$("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE")" ] \
+  || fail "the image is not tagged $VERSION_IMAGE"
+LABELS=$("$ENGINE" image inspect --format '{{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "org.opencontainers.image.revision"}}' "$IMAGE")
+[ "$LABELS" = "$VERSION $REVISION" ] || fail "labels version/revision are '$LABELS', want '$VERSION $REVISION'"
+# what the jar inside says: the version and the commit the image was built from
+IMAGE_VERSION=$(timeout 60 "$ENGINE" run --rm "${RUN_FLAGS[@]}" "$IMAGE" --version 2>/dev/null | head -2 | tr '\n' ' ')
+[ "$IMAGE_VERSION" = "framepipe $VERSION commit $REVISION " ] || fail "--version in the image: '$IMAGE_VERSION'"
+log "ok  tagged $VERSION_IMAGE; labels and --version: $VERSION, commit $REVISION"
 
 # ---- run ---------------------------------------------------------------------------------------
 # A port no socket uses in any state: not only nothing listening, but no outgoing connection or

@@ -102,7 +102,8 @@ med = statistics.median
 heap = float(heap) / max(1.0, float(frames))
 gcs = int(gcs)
 lat = " / ".join(f"{med(fp[k] for fp in fps):.0f}" for k in ("p50_us", "p99_us", "p999_us"))
-ok = all(fp["mismatches"] == 0 and fp["errors"] == 0 for fp in fps)
+# lost: requests whose connection the server closed before answering (not wrong answers, still not ok)
+ok = all(fp["mismatches"] == 0 and fp["errors"] == 0 and fp.get("lost", 0) == 0 for fp in fps)
 def hiccups(runs):  # the load generator's hiccup meter: how late a thread sleeping 1 ms woke
     vals = [(j.get("hiccup_p99_us"), j.get("hiccup_max_us")) for j in runs]
     vals = [v for v in vals if v[0] is not None]
@@ -118,7 +119,7 @@ if compare == "latency":
     tgt = f"p99 <= {float(p99t):.0f} us" if p99t else "-"
     print(f"| {sid} (open loop {rate:,.0f}/s) | {bl} | {med(fp['frames_per_second'] for fp in fps):,.0f} frames/s | - | {tgt} | {lat}{note} | {hic} | {heap:.1f} | {gcs} | {verdict} |")
 else:
-    ok = ok and all(b["mismatches"] == 0 for b in bases)
+    ok = ok and all(b["mismatches"] == 0 and b.get("lost", 0) == 0 for b in bases)
     if compare == "bytes":
         value = lambda j: j["request_mb_per_second"] + j["response_mb_per_second"]
         unit = "MB/s"

@@ -3,7 +3,7 @@ package dev.framepipe.cli;
 import java.util.Arrays;
 
 /**
- * Entry point of the service's jar: {@code serve}. The tools ({@code client}, {@code load},
+ * Entry point of the service's jar: {@code serve}, {@code config check}, {@code --version}. The tools ({@code client}, {@code load},
  * {@code baseline}, {@code soak}) have their own jar and entry point, {@code dev.framepipe.tools.Main}.
  * Exit codes: 0 success, 1 runtime failure, 2 bad command line or configuration.
  */
@@ -20,8 +20,7 @@ public final class Main {
 
     /** JVM-wide defaults every framepipe process sets before Netty or a logger initialises. */
     public static void configureProcess() {
-        // One line per record, before the first logger exists.
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+        // Logging needs nothing here: Logback's first configuration is dev.framepipe.logging.LogConfigurator.
         // Before any Netty class initialises; -D on the command line wins.
         // Netty's sampled leak detector records stack traces: heap garbage on the hot path (the
         // test suite runs it at PARANOID instead).
@@ -42,10 +41,17 @@ public final class Main {
         String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
         int status = switch (command) {
             case "serve" -> ServeCommand.run(rest);
+            case "config" -> ConfigCommand.run(rest);
+            case "version", "-V", "--version" -> {
+                VersionProvider.print(System.out);
+                yield 0;
+            }
             case "help", "-h", "--help" -> {
                 System.out.println("""
                         usage: framepipe <command> [options]
-                          serve    run the service (framepipe serve --help for its settings)""");
+                          serve         run the service (framepipe serve --help for its settings)
+                          config check  print every setting, its value and its source; exit 2 if one is bad
+                          --version     print the version and the git commit (also -V on every command)""");
                 yield 0;
             }
             default -> {

@@ -11,8 +11,6 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -20,14 +18,31 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * Reads settings from, in rising precedence: the defaults, the YAML file, the environment
  * ({@code FRAMEPIPE_*}), and command-line flags. Every value is validated; a bad one is
- * rejected with a message that names the setting and where its value came from.
+ * rejected with a message that names the setting and where its value came from. Sizes and
+ * durations take their units from {@link Units}.
  */
 public final class ConfigLoader {
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KiB|MiB|GiB|KB|MB|GB|k|m|g)?", Pattern.CASE_INSENSITIVE);
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+    /** Where a setting's value came from when nothing set it. */
+    public static final String DEFAULT_SOURCE = "default";
 
     private ConfigLoader() {
+    }
+
+    /**
+     * A configuration with, for every setting, the text it was built from and where that came
+     * from ({@value #DEFAULT_SOURCE}, {@code file PATH}, {@code environment variable NAME} or
+     * {@code flag --key}): what {@code framepipe config check} prints.
+     */
+    public record Resolved(FramepipeConfig config, Map<Setting, String> values, Map<Setting, String> sources) {
+
+        public String value(Setting s) {
+            return values.get(s);
+        }
+
+        public String source(Setting s) {
+            return sources.get(s);
+        }
     }
 
     /**
@@ -36,6 +51,11 @@ public final class ConfigLoader {
      * @param flags settings given on the command line, by key
      */
     public static FramepipeConfig load(Path file, Map<String, String> env, Map<String, String> flags) {
+        return resolve(file, env, flags).config();
+    }
+
+    /** As {@link #load}, keeping each setting's text and source. */
+    public static Resolved resolve(Path file, Map<String, String> env, Map<String, String> flags) {
         Map<Setting, String> values = new EnumMap<>(Setting.class);
         Map<Setting, String> sources = new EnumMap<>(Setting.class);
         if (file != null) {
@@ -66,7 +86,15 @@ public final class ConfigLoader {
             values.put(s, e.getValue());
             sources.put(s, "flag --" + s.key());
         }
-        return build(values, sources);
+        FramepipeConfig config = build(values, sources);
+        Map<Setting, String> effective = new EnumMap<>(Setting.class);
+        Map<Setting, String> from = new EnumMap<>(Setting.class);
+        for (Setting s : Setting.values()) {
+            effective.put(s, values.getOrDefault(s, s.defaultValue()).trim());
+            from.put(s, sources.getOrDefault(s, DEFAULT_SOURCE));
+        }
+        return new Resolved(config, java.util.Collections.unmodifiableMap(effective),
+                java.util.Collections.unmodifiableMap(from));
     }
 
     /** Builds a configuration from explicit values; settings not given take their defaults. */
@@ -129,9 +157,12 @@ public final class ConfigLoader {
         if (memoryBudget != 0 && memoryBudget < 1L << 20) {
             throw r.bad(Setting.DIRECT_MEMORY_BUDGET, "must be 0 (automatic) or at least 1MiB");
         }
+        FramepipeConfig.TlsSettings tls = tls(r);
+        FramepipeConfig.LogLevel logLevel = r.choice(Setting.LOG_LEVEL, FramepipeConfig.LogLevel.class);
+        FramepipeConfig.LogFormat logFormat = r.choice(Setting.LOG_FORMAT, FramepipeConfig.LogFormat.class);
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
                 maxConnections, idle, drainDelay, drain, linger, transport, allocator, high, low, threshold, warmup,
-                maxAge, slowGrace, slowRate, memoryBudget, tls(r), http(r));
+                maxAge, slowGrace, slowRate, memoryBudget, tls, http(r), logLevel, logFormat);
     }
 
     private static FramepipeConfig.HttpSettings http(Values r) {
@@ -230,53 +261,24 @@ public final class ConfigLoader {
         }
 
         long sizeIn(Setting s, long min, long max) {
-            Matcher m = SIZE.matcher(raw(s));
-            if (!m.matches()) {
-                throw bad(s, "must be a byte size such as 1048576, 512KiB or 16MiB");
-            }
             long n;
             try {
-                n = Long.parseLong(m.group(1));
-            } catch (NumberFormatException e) {
-                throw bad(s, "is too large");
+                n = Units.parseBytes(raw(s));
+            } catch (IllegalArgumentException e) {
+                throw bad(s, e.getMessage());
             }
-            String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
-            long mult = switch (unit) {
-                case "kib", "k" -> 1L << 10;
-                case "mib", "m" -> 1L << 20;
-                case "gib", "g" -> 1L << 30;
-                case "kb" -> 1_000L;
-                case "mb" -> 1_000_000L;
-                case "gb" -> 1_000_000_000L;
-                default -> 1L;
-            };
-            if (n > max / mult || n * mult < min || n * mult > max) {
+            if (n < min || n > max) {
                 throw bad(s, "must be between " + min + " and " + max + " bytes");
             }
-            return n * mult;
+            return n;
         }
 
         Duration duration(Setting s) {
-            Matcher m = DURATION.matcher(raw(s));
-            if (!m.matches()) {
-                throw bad(s, "must be a duration such as 30s, 500ms, 5m or 1h");
-            }
-            long n;
             try {
-                n = Long.parseLong(m.group(1));
-            } catch (NumberFormatException e) {
-                throw bad(s, "is too large");
+                return Units.parseDuration(raw(s));
+            } catch (IllegalArgumentException e) {
+                throw bad(s, e.getMessage());
             }
-            String unit = m.group(2) == null ? "s" : m.group(2);
-            if (n > 1_000_000_000L) {
-                throw bad(s, "is too large");
-            }
-            return switch (unit) {
-                case "ms" -> Duration.ofMillis(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofSeconds(n);
-            };
         }
 
         <E extends Enum<E>> E choice(Setting s, Class<E> type) {

@@ -28,7 +28,9 @@ public record FramepipeConfig(
         long slowFrameMinRate,
         long directMemoryBudget,
         TlsSettings tls,
-        HttpSettings http) {
+        HttpSettings http,
+        LogLevel logLevel,
+        LogFormat logFormat) {
 
     public enum Transport { AUTO, EPOLL, NIO }
 
@@ -37,6 +39,12 @@ public record FramepipeConfig(
     public enum ClientAuth { NONE, OPTIONAL, REQUIRE }
 
     public enum TlsProvider { AUTO, OPENSSL, JDK }
+
+    /** The least severe log records written: error, warn, info or debug. */
+    public enum LogLevel { ERROR, WARN, INFO, DEBUG }
+
+    /** text: one line per record; json: one JSON object per line (dev.framepipe.logging). */
+    public enum LogFormat { TEXT, JSON }
 
     /**
      * TLS of the frame port (and, with {@code httpTls}, of the HTTP port). {@code certChain}

@@ -17,7 +17,7 @@ public enum Setting {
     MAX_FRAME_BYTES("max-frame-bytes", "16MiB", "largest accepted value of a frame's length field"),
     MAX_IN_FLIGHT("max-in-flight", "1024", "unanswered frames per connection before reading pauses"),
     MAX_CONNECTIONS("max-connections", "10000", "open frame connections; further ones are closed at once"),
-    IDLE_TIMEOUT("idle-timeout", "5m", "close a connection with no complete frame for this long (0 = never)"),
+    IDLE_TIMEOUT("idle-timeout", "5min", "close a connection with no complete frame for this long (0 = never)"),
     DRAIN_DELAY("drain-delay", "5s", "after SIGTERM, serve on while not ready (503) for this long before closing the port and draining, so load balancers move new connections away first"),
     DRAIN_TIMEOUT("drain-timeout", "30s", "longest drain (after drain-delay) before connections are cut"),
     CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released (also after an HTTP refusal)"),
@@ -41,9 +41,11 @@ public enum Setting {
     HTTP_TLS("http-tls", "false", "true: the HTTP port also speaks TLS with the frame port's certificate"),
     HTTP_MAX_CONNECTIONS("http-max-connections", "100", "open HTTP connections; further ones are closed at once"),
     HTTP_HEADER_TIMEOUT("http-header-timeout", "10s", "a request must arrive complete (line, headers, any body) within this time of its first byte, or of the connection opening: else 408 and close"),
-    HTTP_IDLE_TIMEOUT("http-idle-timeout", "2m", "close a keep-alive HTTP connection that starts no request (or does not read its answer) for this long"),
+    HTTP_IDLE_TIMEOUT("http-idle-timeout", "2min", "close a keep-alive HTTP connection that starts no request (or does not read its answer) for this long"),
     HTTP_MAX_REQUEST_LINE("http-max-request-line", "4KiB", "longest HTTP request line (method, path, version): longer gets 414 and close"),
-    HTTP_MAX_HEADER_BYTES("http-max-header-bytes", "8KiB", "most bytes of all header lines of a request together: more gets 431 and close");
+    HTTP_MAX_HEADER_BYTES("http-max-header-bytes", "8KiB", "most bytes of all header lines of a request together: more gets 431 and close"),
+    LOG_LEVEL("log-level", "info", "least severe log records written: error, warn, info or debug"),
+    LOG_FORMAT("log-format", "text", "text (one line per record) or json (one JSON object per line, for log collectors)");
 
     private final String key;
     private final String defaultValue;

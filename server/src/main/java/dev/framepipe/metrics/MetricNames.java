@@ -25,7 +25,9 @@ package dev.framepipe.metrics;
  * framepipe_connection_errors_total        counter    port, cause             conns    ConnectionErrors
  * pipeline_heap_allocated_bytes_total      counter    threads                 bytes    AllocationMetrics
  * pipeline_transform_total                 counter    path                    frames   TransformMetrics
- * netty_allocator_*                        gauges     allocator_type, id, ... bytes/n  Micrometer NettyAllocatorMetrics
+ * netty_allocator_memory_used_bytes        gauge      allocator, memory_type  bytes    AllocatorMemoryMetrics
+ * netty_allocator_memory_pinned_bytes      gauge      allocator, memory_type  bytes    AllocatorMemoryMetrics
+ * framepipe_build_info                     gauge (1)  version, revision, java -        BuildInfoMetrics
  * jvm_memory_*, jvm_buffer_*, jvm_gc_*,    various    standard                         Micrometer JVM binders
  *   jvm_threads_*, jvm_classes_*
  * process_cpu_seconds_total                counter    -                       seconds  ProcessCpuMetrics
@@ -42,8 +44,9 @@ package dev.framepipe.metrics;
  * idle_timeout|slow_frame|tls_handshake|http_max_connections|http_header_timeout|
  * http_idle_timeout|http_request_too_large|http_bad_request for refusals; {@code port}
  * frame|http and {@code cause} reset|tls|decode|other|internal for connection errors;
- * {@code threads} io|worker; {@code path} borrowed|in_place|copied. Every set is fixed at
- * start-up: nothing a client sends can add a series.
+ * {@code threads} io|worker; {@code path} borrowed|in_place|copied; {@code allocator}
+ * pooled|adaptive; {@code memory_type} direct|heap. Every set is fixed at start-up: nothing a
+ * client sends can add a series.
  */
 public final class MetricNames {
 
@@ -66,6 +69,9 @@ public final class MetricNames {
     public static final String TRANSFORMS = "pipeline.transform";
     /** An addition beside the contract (docs/observability.md). */
     public static final String CONNECTION_ERRORS = "framepipe.connection.errors";
+    public static final String ALLOCATOR_USED = "netty.allocator.memory.used";
+    public static final String ALLOCATOR_PINNED = "netty.allocator.memory.pinned";
+    public static final String BUILD_INFO = "framepipe.build.info";
     /** Replaces Micrometer's {@code process.cpu.time} in nanoseconds (see {@link ProcessCpuMetrics}). */
     public static final String PROCESS_CPU = "process.cpu";
 }

@@ -7,14 +7,12 @@ import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.util.List;
 
 /**
@@ -39,9 +37,8 @@ public final class ServiceMetrics implements AutoCloseable {
         ExpositionFilters.all().forEach(registry.config()::meterFilter); // before any meter exists
         bind(connections);
         bind(new AllocationMetrics(threads));
-        if (allocator instanceof ByteBufAllocatorMetricProvider provider) {
-            bind(new NettyAllocatorMetrics(provider));
-        }
+        bind(new BuildInfoMetrics(dev.framepipe.BuildInfo.current()));
+        bind(new AllocatorMemoryMetrics(allocator));
         bind(new JvmMemoryMetrics());
         bind(gc);
         bind(new JvmThreadMetrics());

@@ -1,6 +1,7 @@
 package dev.framepipe.security;
 
 import dev.framepipe.metrics.ConnectionErrors;
+import dev.framepipe.logging.LogFields;
 import dev.framepipe.metrics.RefusalMetrics;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -30,8 +31,12 @@ public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
             refusals.refused(RefusalMetrics.Reason.TLS_HANDSHAKE);
-            LOG.log(System.Logger.Level.DEBUG, "TLS handshake with " + ctx.channel().remoteAddress() + " failed: "
-                    + done.cause());
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                try (var fields = LogFields.connection(ctx.channel())) {
+                    LOG.log(System.Logger.Level.DEBUG, "TLS handshake with " + ctx.channel().remoteAddress() + " failed: "
+                            + done.cause());
+                }
+            }
         }
         ctx.fireUserEventTriggered(evt);
     }
@@ -41,7 +46,11 @@ public final class TlsHandshakeGuard extends ChannelInboundHandlerAdapter {
         if (ConnectionErrors.classify(cause) == ConnectionErrors.Cause.TLS && !handshakeSucceeded(ctx)) {
             // Counted once, as a tls_handshake refusal (the event above). A TLS error after the
             // handshake goes on to the connection handler, which counts it as a connection error.
-            LOG.log(System.Logger.Level.DEBUG, "TLS error on " + ctx.channel() + ": " + cause);
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                try (var fields = LogFields.connection(ctx.channel())) {
+                    LOG.log(System.Logger.Level.DEBUG, "TLS error on " + ctx.channel() + ": " + cause);
+                }
+            }
             ctx.close();
             return;
         }

@@ -3,9 +3,9 @@ package dev.framepipe.server;
 import dev.framepipe.config.FramepipeConfig;
 import dev.framepipe.config.FramepipeConfig.AllocatorKind;
 import dev.framepipe.http.HttpEndpoint;
-import dev.framepipe.kernel.KernelWarmup;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionErrors;
+import dev.framepipe.logging.LogFields;
 import dev.framepipe.metrics.ConnectionMetrics;
 import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.ServiceMetrics;
@@ -118,6 +118,8 @@ public final class FramepipeServer implements AutoCloseable {
             BatchProcessor processor = new BatchProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
                     config.parallelThresholdFloats());
             Lane lane = new Lane(lanes.size(), loop, workers, processor, config.ringCapacity(), idlePark);
+            int laneIndex = lanes.size();
+            loop.execute(() -> LogFields.lane(laneIndex)); // every record of this I/O thread names its lane
             lanes.add(lane);
             laneByLoop.put(loop, lane);
             trafficByLoop.put(loop, new TrafficCounter(lane.counters()));
@@ -134,6 +136,9 @@ public final class FramepipeServer implements AutoCloseable {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // bound before the warm-up but accepting nothing until it ends: connections wait in
+                // the kernel's backlog (see below)
+                .option(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOCATOR, allocator)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -144,7 +149,7 @@ public final class FramepipeServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         int open = connectionMetrics.opened();
                         ch.closeFuture().addListener(f -> connectionMetrics.closed());
-                        // The port opens after the warm-up, so only a drain makes a new connection unwelcome.
+                        // Nothing is accepted before the warm-up ends (auto-read off), so only a drain makes a new connection unwelcome.
                         boolean stopping = phase == Phase.DRAINING || phase == Phase.STOPPED;
                         if (open > config.maxConnections() || stopping) {
                             refusals.refused(stopping ? RefusalMetrics.Reason.NOT_READY
@@ -177,6 +182,9 @@ public final class FramepipeServer implements AutoCloseable {
                         conn.ctx = p.context(conn.closer);
                     }
                 });
+        // Both ports are bound before the warm-up, so a port in use fails at once, naming it.
+        serverChannel = StartupWarmup.bind("frame port", config.bindAddress(), config.framePort(),
+                () -> bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel());
         http = new HttpEndpoint(config, registry, () -> phase == Phase.READY, refusals, errors);
         if (tls != null) {
             tls.watch(acceptGroup.next());
@@ -184,15 +192,15 @@ public final class FramepipeServer implements AutoCloseable {
                 http.useTls(tls::newHandler);
             }
         }
-        http.start();
+        StartupWarmup.bind("HTTP port", config.bindAddress(), config.httpPort(), () -> {
+            http.start();
+            return http;
+        });
         // Not ready (503) until the kernels are compiled: cold Vector API code is ~100x slower.
-        long warmStart = System.nanoTime();
-        int rounds = KernelWarmup.run(Kernels.floats(), Kernels.text(), config.warmupRounds(), Duration.ofSeconds(30));
-        LOG.log(System.Logger.Level.INFO, "kernels warmed up: " + rounds + " rounds in "
-                + (System.nanoTime() - warmStart) / 1_000_000 + " ms");
-        // The frame port opens only now: no client meets the cold kernels.
-        serverChannel = bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel();
-        phase = Phase.READY;
+        // The frame port accepts nothing meanwhile (auto-read off): no client meets the cold kernels.
+        StartupWarmup.run(config.warmupRounds(), Duration.ofSeconds(30), LOG);
+        phase = Phase.READY; // before accepting: a connection served is served by a ready server
+        serverChannel.config().setAutoRead(true);
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
                 + ", transport " + transport.name() + ", allocator " + config.allocator().name().toLowerCase()
                 + ", kernels " + Kernels.implementationName() + ", ring slots " + SpscRing.slotAccess()

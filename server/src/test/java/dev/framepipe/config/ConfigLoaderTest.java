@@ -68,13 +68,61 @@ class ConfigLoaderTest {
 
     @Test
     void sizesAndDurationsTakeUnits() throws Exception {
-        FramepipeConfig c = ConfigLoader.load(yaml("max-frame-bytes: 4MiB\nidle-timeout: 250ms\ndrain-timeout: 2m\n"
-                + "write-buffer-high-water: 64KiB\nwrite-buffer-low-water: 1000\n"), Map.of(), Map.of());
-        assertThat(c.maxFrameBytes()).isEqualTo(4 << 20);
+        FramepipeConfig c = ConfigLoader.load(yaml("max-frame-bytes: 4MiB\nidle-timeout: 250ms\ndrain-timeout: 2min\n"
+                + "write-buffer-high-water: 64KiB\nwrite-buffer-low-water: 1000B\nclose-linger: 1h\n"
+                + "max-connection-age: 5m30s\ndirect-memory-budget: 1GiB\nslow-frame-grace: 3 s\n"), Map.of(), Map.of());
+        // expected values written out, not derived from the unit table
+        assertThat(c.maxFrameBytes()).isEqualTo(4_194_304);
         assertThat(c.idleTimeout()).isEqualTo(Duration.ofMillis(250));
-        assertThat(c.drainTimeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(c.writeBufferHighWater()).isEqualTo(64 * 1024);
+        assertThat(c.drainTimeout()).isEqualTo(Duration.ofSeconds(120));
+        assertThat(c.writeBufferHighWater()).isEqualTo(65_536);
         assertThat(c.writeBufferLowWater()).isEqualTo(1000);
+        assertThat(c.closeLinger()).isEqualTo(Duration.ofSeconds(3600));
+        assertThat(c.maxConnectionAge()).isEqualTo(Duration.ofSeconds(330));
+        assertThat(c.directMemoryBudget()).isEqualTo(1_073_741_824L);
+        assertThat(c.slowFrameGrace()).isEqualTo(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void aBareNumberIsRefusedNamingTheSettingExceptZero() throws Exception {
+        // YAML reads `drain-timeout: 5` as the number 5: seconds or minutes? Neither: an error.
+        assertThatThrownBy(() -> ConfigLoader.load(yaml("drain-timeout: 5\n"), Map.of(), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'drain-timeout'")
+                .hasMessageContaining("framepipe.yaml").hasMessageContaining("has no unit").hasMessageContaining("5s");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FRAMEPIPE_MAX_FRAME_BYTES", "1048576"), Map.of()))
+                .hasMessageContaining("'max-frame-bytes'").hasMessageContaining("FRAMEPIPE_MAX_FRAME_BYTES")
+                .hasMessageContaining("has no unit").hasMessageContaining("1048576B");
+        // 0 is zero in every unit: "never" / "off" / "automatic" where the setting says so
+        FramepipeConfig c = ConfigLoader.load(yaml("idle-timeout: 0\nmax-connection-age: 0\nslow-frame-min-rate: 0\n"
+                + "direct-memory-budget: 0\ntls-reload-interval: 0\nwrite-buffer-low-water: 0\n"), Map.of(), Map.of());
+        assertThat(c.idleTimeout()).isZero();
+        assertThat(c.maxConnectionAge()).isZero();
+        assertThat(c.slowFrameMinRate()).isZero();
+        assertThat(c.directMemoryBudget()).isZero();
+        assertThat(c.tls().reloadInterval()).isZero();
+        assertThat(c.writeBufferLowWater()).isZero();
+    }
+
+    @Test
+    void mIsMinutesAndNeverMebibytes() {
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("idle-timeout", "5m")).idleTimeout())
+                .isEqualTo(Duration.ofSeconds(300));
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("max-frame-bytes", "16m")))
+                .hasMessageContaining("'max-frame-bytes'").hasMessageContaining("--max-frame-bytes")
+                .hasMessageContaining("minutes").hasMessageContaining("MiB");
+        for (String decimal : new String[] {"16MB", "16M", "512k", "512KB", "1g", "1GB"}) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("max-frame-bytes", decimal)))
+                    .as(decimal).hasMessageContaining("'max-frame-bytes'").hasMessageContaining("did you mean")
+                    .hasMessageMatching(".*(KiB|MiB|GiB)\\?.*");
+        }
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("drain-timeout", "30MiB")))
+                .hasMessageContaining("'drain-timeout'").hasMessageContaining("size unit, not a duration unit");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("max-frame-bytes", "1s")))
+                .hasMessageContaining("duration unit, not a size unit");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("drain-timeout", "30 seconds")))
+                .hasMessageContaining("did you mean s?");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("drain-timeout", "1.5s")))
+                .hasMessageContaining("'drain-timeout'").hasMessageContaining("whole numbers");
     }
 
     @Test
@@ -126,6 +174,37 @@ class ConfigLoaderTest {
                 .hasMessageContaining("not valid YAML");
         assertThatThrownBy(() -> ConfigLoader.load(tmp.resolve("missing.yaml"), Map.of(), Map.of()))
                 .hasMessageContaining("cannot read");
+    }
+
+    @Test
+    void resolvedSettingsKeepEachValueAndItsSource() throws Exception {
+        Path file = yaml("frame-port: 1000\nhttp-port: 2000\n");
+        ConfigLoader.Resolved r = ConfigLoader.resolve(file, Map.of("FRAMEPIPE_HTTP_PORT", "3000"),
+                Map.of("log-level", "debug"));
+        assertThat(r.value(Setting.FRAME_PORT)).isEqualTo("1000");
+        assertThat(r.source(Setting.FRAME_PORT)).isEqualTo("file " + file);
+        assertThat(r.value(Setting.HTTP_PORT)).isEqualTo("3000");
+        assertThat(r.source(Setting.HTTP_PORT)).isEqualTo("environment variable FRAMEPIPE_HTTP_PORT");
+        assertThat(r.source(Setting.LOG_LEVEL)).isEqualTo("flag --log-level");
+        assertThat(r.config().logLevel()).isEqualTo(FramepipeConfig.LogLevel.DEBUG);
+        assertThat(r.value(Setting.RING_CAPACITY)).isEqualTo("1024");
+        assertThat(r.source(Setting.RING_CAPACITY)).isEqualTo("default");
+        assertThat(r.values()).hasSize(Setting.values().length);
+    }
+
+    @Test
+    void theLogSettingsTakeTheirNamedValuesOnly() {
+        FramepipeConfig json = ConfigLoader.load(null, Map.of("FRAMEPIPE_LOG_FORMAT", "json", "FRAMEPIPE_LOG_LEVEL", "WARN"),
+                Map.of());
+        assertThat(json.logFormat()).isEqualTo(FramepipeConfig.LogFormat.JSON);
+        assertThat(json.logLevel()).isEqualTo(FramepipeConfig.LogLevel.WARN);
+        assertThat(FramepipeConfig.defaults().logFormat()).isEqualTo(FramepipeConfig.LogFormat.TEXT);
+        assertThat(FramepipeConfig.defaults().logLevel()).isEqualTo(FramepipeConfig.LogLevel.INFO);
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FRAMEPIPE_LOG_FORMAT", "xml"), Map.of()))
+                .hasMessageContaining("'log-format'").hasMessageContaining("FRAMEPIPE_LOG_FORMAT")
+                .hasMessageContaining("text, json");
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("log-level", "verbose")))
+                .hasMessageContaining("'log-level'").hasMessageContaining("error, warn, info, debug");
     }
 
     @Test

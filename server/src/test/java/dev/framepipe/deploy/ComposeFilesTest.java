@@ -152,7 +152,7 @@ class ComposeFilesTest {
                 .as("back-pressure pauses").anyMatch(e -> e.contains("rate(pipeline_backpressure_pauses_total"))
                 .as("heap bytes per frame").anyMatch(e -> e.matches(
                         "sum\\(rate\\(pipeline_heap_allocated_bytes_total.*\\) / sum\\(rate\\(pipeline_frames_completed_total.*"))
-                .as("direct memory in use").anyMatch(e -> e.contains("netty_allocator_memory_used")
+                .as("direct memory in use").anyMatch(e -> e.contains("netty_allocator_memory_used_bytes{")
                         && e.contains("memory_type=\"direct\""))
                 .as("connections").anyMatch(e -> e.contains("pipeline_connections_active"))
                 .as("direct memory budget").anyMatch(e -> e.contains("pipeline_direct_memory_budget_bytes"))

@@ -359,13 +359,40 @@ class MetricsContractTest {
     }
 
     @Test
-    void nettyAllocatorJvmAndProcessMetricsArePresent() {
-        assertThat(after.value("netty_allocator_memory_used",
-                "allocator_type", "PooledByteBufAllocator",
-                "id", after.series("netty_allocator_memory_used").getFirst().labels().get("id"),
-                "memory_type", "direct")).isPositive();
-        assertThat(after.types()).containsKeys("netty_allocator_memory_pinned", "netty_allocator_pooled_arenas",
-                "netty_allocator_pooled_chunk_size", "netty_allocator_pooled_threadlocal_caches");
+    void theBuildInfoNamesThisBuildsVersionRevisionAndJava() {
+        assertThat(after.types()).containsEntry("framepipe_build_info", "gauge");
+        assertThat(after.series("framepipe_build_info")).singleElement().satisfies(s -> {
+            assertThat(s.value()).isEqualTo(1.0);
+            assertThat(s.labels()).containsOnlyKeys("version", "revision", "java")
+                    .containsEntry("version", dev.framepipe.BuildInfo.current().version())
+                    .containsEntry("revision", dev.framepipe.BuildInfo.current().revision())
+                    .containsEntry("java", System.getProperty("java.version"));
+            // the build filled them in (the project's version, a commit or "unknown" without git)
+            assertThat(s.labels().get("version")).matches("\\d+\\.\\d+\\.\\d+.*");
+            assertThat(s.labels().get("revision")).matches("[0-9a-f]{40}|unknown");
+        });
+    }
+
+    @Test
+    void theAllocatorsMemoryIsInBytesWithLabelsThatAreTheSameInEveryRun() {
+        assertThat(after.types()).containsEntry("netty_allocator_memory_used_bytes", "gauge")
+                .containsEntry("netty_allocator_memory_pinned_bytes", "gauge")
+                .doesNotContainKeys("netty_allocator_memory_used", "netty_allocator_pooled_arenas");
+        for (String family : List.of("netty_allocator_memory_used_bytes", "netty_allocator_memory_pinned_bytes")) {
+            assertThat(after.labelNames(family)).as(family).containsExactly(Set.of("allocator", "memory_type"));
+            assertThat(after.labelValues(family, "allocator")).as(family).isEqualTo(Set.of("pooled"));
+            assertThat(after.labelValues(family, "memory_type")).as(family).isEqualTo(Set.of("direct", "heap"));
+        }
+        // the frames went through pooled direct memory: the allocator holds some, and its pinned
+        // part (buffers in use) never exceeds what it holds
+        double used = after.value("netty_allocator_memory_used_bytes", "allocator", "pooled", "memory_type", "direct");
+        assertThat(used).isPositive();
+        assertThat(after.value("netty_allocator_memory_pinned_bytes", "allocator", "pooled", "memory_type", "direct"))
+                .isBetween(0.0, used);
+    }
+
+    @Test
+    void jvmAndProcessMetricsArePresent() {
         assertThat(after.value("jvm_memory_used_bytes", "area", "heap", "id",
                 after.series("jvm_memory_used_bytes", s -> "heap".equals(s.labels().get("area"))).getFirst()
                         .labels().get("id"))).isPositive();

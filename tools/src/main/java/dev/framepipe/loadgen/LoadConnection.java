@@ -61,6 +61,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     private boolean behind;
     /** Small requests written since the last flush, not yet passed to the channel; null when none. */
     private ByteBuf batch;
+    /** The generator closed this connection itself (an answer stream it cannot read on). */
+    private boolean closedHere;
     volatile boolean drained;
 
     LoadConnection(RequestTemplate[] schedule, int offset, LoadStats stats, int depth, double ratePerSecond,
@@ -80,6 +82,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        stats.open.incrementAndGet();
         if (ratePerNano == 0) {
             for (int i = 0; i < depth; i++) {
                 send(System.nanoTime());
@@ -195,6 +198,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
             // A header no answer can have (length, version): nothing after it can be trusted.
             stats.mismatches.increment();
             stats.problem("answer stream broken: " + failure.code().label() + ": " + failure.message());
+            closedHere = true;
             ctx.close();
         } else {
             ctx.fireChannelRead(msg);
@@ -206,6 +210,7 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
         if (inFlight == 0) {
             stats.mismatches.increment();
             stats.problem("answer with nothing in flight: id " + id(frame, at));
+            closedHere = true;
             ctx.close();
             return;
         }
@@ -268,9 +273,18 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        stats.sentTotal.add(sent);
+        stats.answeredTotal.add(answered);
+        stats.open.decrementAndGet();
+        boolean byServer = !closedHere && !stats.finishing;
+        if (byServer) {
+            stats.closedByServer.incrementAndGet();
+        }
         if (inFlight > 0 && !drained) {
-            stats.problem("connection closed with " + inFlight + " requests unanswered");
-            stats.mismatches.add(inFlight);
+            // not wrong answers: answers that never came
+            stats.problem((byServer ? "the server closed a connection" : "connection closed") + " with " + inFlight
+                    + " requests unanswered");
+            stats.lost.add(inFlight);
         }
         drained = true;
         if (batch != null) {
@@ -282,7 +296,9 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        stats.problem("connection failed: " + cause);
+        // Netty's native transport says "recvAddress(..) failed with error(-104): Connection reset by peer"
+        String why = cause.getMessage() == null ? cause.toString() : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+        stats.problem("connection failed: " + why);
         ctx.close();
     }
 }

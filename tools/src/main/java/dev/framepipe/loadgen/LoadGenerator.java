@@ -42,6 +42,26 @@ public final class LoadGenerator {
                           boolean verifyValues, int threads, Duration drainTimeout,
                           dev.framepipe.client.ClientTls tls, boolean hiccups) {
 
+        /** Refuses settings that cannot make a run (a usage error, not a run of nothing). */
+        public Options {
+            require(port >= 1 && port <= 65535, "--port must be between 1 and 65535, not " + port);
+            require(connections >= 1, "--connections must be at least 1, not " + connections);
+            require(depth >= 1, "--depth must be at least 1, not " + depth);
+            require(threads >= 1, "--threads must be at least 1, not " + threads);
+            require(verifyEvery >= 1, "--verify-every must be at least 1, not " + verifyEvery);
+            require(rate >= 0 && Double.isFinite(rate), "--rate must be 0 (closed loop) or more, not " + rate);
+            require(frames >= 0, "--frames must be 0 (use --duration) or more, not " + frames);
+            require(frames > 0 || duration.compareTo(Duration.ZERO) > 0, "--duration must be more than 0");
+            require(!warmup.isNegative(), "--warmup must not be negative");
+            require(mix != null && !mix.isEmpty(), "--mix must name at least one op");
+        }
+
+        private static void require(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+
         /** Plain TCP, with the {@link HiccupMeter}. */
         public Options(String host, int port, int connections, int depth, List<MixEntry> mix,
                        Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
@@ -110,7 +130,7 @@ public final class LoadGenerator {
                                 ch.pipeline().addLast(driver);
                             }
                         });
-                channels.add(b.connect(o.host(), o.port()).sync().channel());
+                channels.add(connect(b, o.host(), o.port()));
             }
             if (o.rate() > 0) {
                 pacers.addAll(startPacers(drivers, channels));
@@ -131,9 +151,24 @@ public final class LoadGenerator {
             stats.measuring = true;
             long start = System.nanoTime();
             long end = o.frames() > 0 ? Long.MAX_VALUE : start + o.duration().toNanos();
+            int reportedClosed = 0;
+            String endedEarly = null;
             while (System.nanoTime() < end && (o.frames() <= 0 || stats.frames.sum() < o.frames())) {
                 TimeUnit.MILLISECONDS.sleep(o.frames() > 0 ? 10 : 50);
                 long now = System.nanoTime();
+                int closed = stats.closedByServer.get();
+                if (closed > reportedClosed) {
+                    progress.printf(Locale.ROOT, "%6.1fs  the server closed %d of %d connections%n",
+                            (now - start) / 1e9, closed, o.connections());
+                    reportedClosed = closed;
+                }
+                if (stats.open.get() == 0) {
+                    // nothing left to measure: say so rather than print rates of zero until the end
+                    endedEarly = String.format(Locale.ROOT, "the server closed %s after %.1f s",
+                            closed == o.connections() ? "all " + closed + " connections" : "the connections",
+                            (now - start) / 1e9);
+                    break;
+                }
                 if (now - lastReport >= 1_000_000_000L) {
                     interval = stats.latency.getIntervalHistogram(interval);
                     total.add(interval);
@@ -147,6 +182,9 @@ public final class LoadGenerator {
                     lastBytes = bytes;
                     lastReport = now;
                 }
+            }
+            if (endedEarly != null) {
+                progress.println("stopped: " + endedEarly);
             }
             stats.measuring = false;
             long measuredNanos = System.nanoTime() - start;
@@ -171,6 +209,10 @@ public final class LoadGenerator {
                     stats.mismatches.increment();
                 }
             }
+            stats.finishing = true; // the closes from here on are the generator's
+            for (Channel ch : channels) {
+                ch.close().await(5, TimeUnit.SECONDS); // each adds its sent and answered counts as it closes
+            }
             double secs = measuredNanos / 1e9;
             long frames = stats.frames.sum();
             Map<String, Long> byCode = new LinkedHashMap<>();
@@ -189,8 +231,11 @@ public final class LoadGenerator {
                     total.getMaxValue() / 1e3, stats.errors.sum(), byCode, stats.mismatches.sum(),
                     List.copyOf(stats.firstProblems),
                     hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getValueAtPercentile(99) / 1e3,
-                    hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getMaxValue() / 1e3);
+                    hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getMaxValue() / 1e3,
+                    stats.sentTotal.sum(), stats.answeredTotal.sum(), stats.lost.sum(), stats.closedByServer.get(),
+                    endedEarly);
         } finally {
+            stats.finishing = true;
             if (hiccups != null) {
                 hiccups.close();
             }
@@ -202,6 +247,41 @@ public final class LoadGenerator {
                 t.payload.release();
             }
         }
+    }
+
+    /**
+     * Connects, turning Netty's native errors ("finishConnect(..) failed with error(-111)") into
+     * a message that names the host and port.
+     */
+    static Channel connect(Bootstrap b, String host, int port) throws InterruptedException {
+        io.netty.channel.ChannelFuture f = b.connect(host, port).await();
+        if (f.isSuccess()) {
+            return f.channel();
+        }
+        // no cause: a command prints the innermost message, which would be Netty's again
+        IllegalStateException failure = new IllegalStateException(connectFailure(host, port, f.cause()));
+        failure.addSuppressed(f.cause());
+        throw failure;
+    }
+
+    /** "connection to HOST:PORT refused" and the like, for a failed connect. */
+    public static String connectFailure(String host, int port, Throwable cause) {
+        String where = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            String m = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+            if (m.contains("connection refused")) {
+                return "connection to " + where + " refused (is the server running and listening there?)";
+            }
+            if (t instanceof java.net.UnknownHostException) {
+                return "cannot connect to " + where + ": unknown host " + host;
+            }
+            if (t instanceof io.netty.channel.ConnectTimeoutException || m.contains("timed out")) {
+                return "connection to " + where + " timed out";
+            }
+        }
+        String why = cause == null || cause.getMessage() == null ? String.valueOf(cause)
+                : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+        return "cannot connect to " + where + ": " + why;
     }
 
     /** Open loop: how often each event loop sends what has come due on its connections. */

@@ -8,6 +8,12 @@ import java.util.Map;
  * The summary of one load run. Latencies in microseconds; rates per second of the measured part.
  * The hiccups are the {@link HiccupMeter}'s over the same part (NaN when it was off): how late the
  * machine woke a thread that slept 1 ms, a floor under any latency measured on it.
+ *
+ * <p>{@code requestsSent} and {@code answersReceived} count the whole run, warm-up included.
+ * {@code mismatches} are wrong answers (order, kind, size, value); {@code lost} are requests
+ * whose connection closed before their answer came, {@code closedByServer} the connections the
+ * server closed (or reset) before the run ended, and {@code endedEarly} why the run stopped
+ * before its duration (null when it did not): a server that drains is not a wrong answer.
  */
 public record LoadResult(
         String target,
@@ -30,7 +36,17 @@ public record LoadResult(
         long mismatches,
         List<String> problems,
         double hiccupP99Micros,
-        double hiccupMaxMicros) {
+        double hiccupMaxMicros,
+        long requestsSent,
+        long answersReceived,
+        long lost,
+        int closedByServer,
+        String endedEarly) {
+
+    /** The run measured what it was asked to: every connection lasted, every answer came and was right. */
+    public boolean complete() {
+        return mismatches == 0 && lost == 0 && closedByServer == 0;
+    }
 
     /** Bytes per second in both directions, in MB (10^6). */
     public double totalMBps() {
@@ -45,12 +61,16 @@ public record LoadResult(
                 throughput    %,.0f frames/s   %.1f MB/s in   %.1f MB/s out
                 latency (us)  p50 %.0f   p90 %.0f   p99 %.0f   p99.9 %.0f   max %.0f
                 errors        %d %s
-                mismatches    %d%s
-                hiccups (us)  %s
+                mismatches    %d
+                %s%shiccups (us)  %s
                 """, target, mix, connections, depth, ratePerSecond > 0 ? String.format(Locale.ROOT, "   open loop at %,.0f/s", ratePerSecond) : "   closed loop",
                 seconds, frames, framesPerSecond, requestMBps, responseMBps, p50Micros, p90Micros, p99Micros,
                 p999Micros, maxMicros, errors, errorsByCode.isEmpty() ? "" : errorsByCode.toString(), mismatches,
-                problems.isEmpty() ? "" : "   first: " + problems.getFirst(),
+                problems.isEmpty() ? "" : "first problem " + problems.getFirst() + "\n",
+                closedByServer == 0 && lost == 0 ? "" : String.format(Locale.ROOT,
+                        "closed        %d of %d connections by the server: %,d of %,d requests sent answered, %,d lost%s%n",
+                        closedByServer, connections, answersReceived, requestsSent, lost,
+                        endedEarly == null ? "" : "\nended early   " + endedEarly),
                 Double.isNaN(hiccupMaxMicros) ? "off"
                         : String.format(Locale.ROOT, "p99 %.0f   max %.0f   (a thread sleeping 1 ms at a time: how late it woke)",
                                 hiccupP99Micros, hiccupMaxMicros));
@@ -83,6 +103,11 @@ public record LoadResult(
         }
         sb.append("},\n");
         field(sb, "mismatches", mismatches);
+        field(sb, "requests_sent", requestsSent);
+        field(sb, "answers_received", answersReceived);
+        field(sb, "lost", lost);
+        field(sb, "connections_closed_by_server", closedByServer);
+        field(sb, "ended_early", endedEarly);
         sb.append("  \"problems\": [");
         for (int k = 0; k < problems.size(); k++) {
             sb.append(k == 0 ? "" : ", ").append('"').append(escape(problems.get(k))).append('"');
@@ -93,7 +118,9 @@ public record LoadResult(
 
     private static void field(StringBuilder sb, String name, Object value) {
         sb.append("  \"").append(name).append("\": ");
-        if (value instanceof String s) {
+        if (value == null) {
+            sb.append("null");
+        } else if (value instanceof String s) {
             sb.append('"').append(escape(s)).append('"');
         } else if (value instanceof Double d) {
             sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%.3f", d) : "null");

@@ -1,6 +1,7 @@
 package dev.framepipe.loadgen;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Recorder;
 
@@ -18,9 +19,21 @@ final class LoadStats {
     final LongAdder responseBytes = new LongAdder();
     final LongAdder errors = new LongAdder();
     final LongAdder[] errorsByCode = new LongAdder[9];
+    /** Answers that were wrong: out of order, of the wrong kind, op, size or value. */
     final LongAdder mismatches = new LongAdder();
+    /** Requests whose connection closed before their answer came (the server closed it or reset it). */
+    final LongAdder lost = new LongAdder();
+    /** Requests sent and answers received over the whole run (warm-up too), added as each connection closes. */
+    final LongAdder sentTotal = new LongAdder();
+    final LongAdder answeredTotal = new LongAdder();
+    /** Connections open now. */
+    final AtomicInteger open = new AtomicInteger();
+    /** Connections that ended before the generator closed them (the server's close or reset). */
+    final AtomicInteger closedByServer = new AtomicInteger();
     final ConcurrentLinkedQueue<String> firstProblems = new ConcurrentLinkedQueue<>();
     volatile boolean measuring;
+    /** Set before the generator closes its connections at the end: a close after it is the generator's. */
+    volatile boolean finishing;
 
     LoadStats() {
         for (int i = 0; i < errorsByCode.length; i++) {

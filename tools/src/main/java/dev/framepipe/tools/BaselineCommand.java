@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code framepipe baseline}: the transport-only server the load tests compare the service with. */
-@Command(name = "framepipe baseline", mixinStandardHelpOptions = true,
+@Command(name = "framepipe baseline", mixinStandardHelpOptions = true, versionProvider = dev.framepipe.cli.VersionProvider.class,
         description = "Runs a minimal Netty server that answers every frame with an answer of the service's size, computing nothing.")
 final class BaselineCommand implements Callable<Integer> {
 

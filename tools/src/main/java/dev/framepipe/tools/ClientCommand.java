@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * Exit status 0 with an answer, 1 with an error answer, no answer in time or no server, 2 for
  * a bad command line.
  */
-@Command(name = "framepipe client", mixinStandardHelpOptions = true,
+@Command(name = "framepipe client", mixinStandardHelpOptions = true, versionProvider = dev.framepipe.cli.VersionProvider.class,
         description = "Sends one request and prints the answer. OP: stats|scale|upper|lower|count|ping.")
 final class ClientCommand implements java.util.concurrent.Callable<Integer> {
 
@@ -58,9 +58,9 @@ final class ClientCommand implements java.util.concurrent.Callable<Integer> {
         // error, not a network call.
         Duration limit;
         try {
-            limit = LoadCommand.parseDuration(timeout);
-        } catch (NumberFormatException e) {
-            throw usage("--timeout: not a duration: '" + timeout + "' (for example 500ms, 10s, 1m)");
+            limit = LoadCommand.parseDuration("--timeout", timeout);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage() + " (for example 500ms, 10s, 1min)");
         }
         if (limit.isNegative() || limit.isZero()) {
             throw usage("--timeout must be positive, not '" + timeout + "'");

@@ -12,8 +12,17 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code framepipe load}: drives a server (or the baseline) and reports throughput and latency. */
-@Command(name = "framepipe load", mixinStandardHelpOptions = true,
+/**
+ * {@code framepipe load}: drives a server (or the baseline) and reports throughput and latency.
+ * Exit status: 0 the run completed and every answer was right; 1 wrong answers (mismatches) or
+ * a failure (no connection); 2 a bad command line; 3 the server closed connections during the
+ * run (a drain, a restart), so some requests were not answered: the report counts them as lost.
+ */
+@Command(name = "framepipe load", exitCodeListHeading = "%nExit status:%n", exitCodeList = {
+        "0:the run completed; every answer came and was right",
+        "1:wrong answers (mismatches), or a failure such as a refused connection",
+        "2:a bad command line",
+        "3:the server closed connections during the run: requests not answered are counted as lost"}, mixinStandardHelpOptions = true, versionProvider = dev.framepipe.cli.VersionProvider.class,
         description = "Load generator: pipelined requests on N connections, verified answers, HdrHistogram latency.")
 final class LoadCommand implements Callable<Integer> {
 
@@ -23,7 +32,7 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "7070", description = "frame port (default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = {"-c", "--connections"}, defaultValue = "8", description = "connections (default ${DEFAULT-VALUE})")
+    @Option(names = {"-c", "--connections"}, defaultValue = "8", description = "connections, at least 1 (default ${DEFAULT-VALUE})")
     int connections;
 
     @Option(names = {"-d", "--depth"}, defaultValue = "128", description = "requests in flight per connection (default ${DEFAULT-VALUE})")
@@ -33,7 +42,8 @@ final class LoadCommand implements Callable<Integer> {
             description = "frame mix, op:size[@weight],...: stats:N / scale:N floats; upper:N, lower:N, count:N, ping:N bytes (default ${DEFAULT-VALUE})")
     String mix;
 
-    @Option(names = "--duration", defaultValue = "10s", description = "measured time after the warm-up (default ${DEFAULT-VALUE})")
+    @Option(names = "--duration", defaultValue = "10s",
+            description = "measured time after the warm-up: ms, s, min (or m), h, chained as in 5m30s (default ${DEFAULT-VALUE})")
     String duration;
 
     @Option(names = "--frames", defaultValue = "0", description = "stop after this many measured frames instead (0 = use --duration)")
@@ -88,9 +98,9 @@ final class LoadCommand implements Callable<Integer> {
         LoadGenerator.Options o;
         try {
             o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
-                    parseDuration(duration), frames, parseDuration(warmup), rate, verifyEvery, verify.equals("values"),
+                    parseDuration("--duration", duration), frames, parseDuration("--warmup", warmup), rate, verifyEvery, verify.equals("values"),
                     threads, Duration.ofSeconds(30), tls(), hiccups);
-        } catch (IllegalArgumentException e) { // a bad mix entry, or a NumberFormatException from a duration
+        } catch (IllegalArgumentException e) { // a bad mix entry, duration or count
             throw new CommandLine.ParameterException(new CommandLine(this), "bad option: " + e.getMessage());
         }
         LoadResult r = LoadGenerator.run(o, System.out);
@@ -99,7 +109,15 @@ final class LoadCommand implements Callable<Integer> {
         if (json != null) {
             Files.writeString(json, r.toJson());
         }
-        return r.mismatches() == 0 ? 0 : 1;
+        return exitStatus(r);
+    }
+
+    /** See the class comment: wrong answers outrank lost ones. */
+    static int exitStatus(LoadResult r) {
+        if (r.mismatches() > 0) {
+            return 1;
+        }
+        return r.lost() > 0 || r.closedByServer() > 0 ? 3 : 0;
     }
 
     private dev.framepipe.client.ClientTls tls() {
@@ -126,17 +144,12 @@ final class LoadCommand implements Callable<Integer> {
         return b.build(); // IllegalArgumentException naming an unreadable file
     }
 
-    static Duration parseDuration(String s) {
-        String v = s.trim();
-        if (v.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+    /** The service's one duration parser: units required, chains like 5m30s (config.Units). */
+    static Duration parseDuration(String option, String s) {
+        try {
+            return dev.framepipe.config.Units.parseDuration(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(option + " '" + s + "' " + e.getMessage());
         }
-        if (v.endsWith("m")) {
-            return Duration.ofMinutes(Long.parseLong(v.substring(0, v.length() - 1)));
-        }
-        if (v.endsWith("s")) {
-            v = v.substring(0, v.length() - 1);
-        }
-        return Duration.ofSeconds(Long.parseLong(v));
     }
 }

@@ -13,6 +13,11 @@ public final class Main {
 
     public static void main(String[] args) {
         dev.framepipe.cli.Main.configureProcess();
+        // Standard output is the tools' result (answers, tables): records go to standard error,
+        // warnings and worse unless FRAMEPIPE_LOG_LEVEL says otherwise.
+        dev.framepipe.logging.Logging.configure(
+                dev.framepipe.logging.Logging.levelFrom(System.getenv(), dev.framepipe.config.FramepipeConfig.LogLevel.WARN),
+                dev.framepipe.logging.Logging.formatFrom(System.getenv()), dev.framepipe.logging.Logging.Target.STDERR);
         String command = args.length == 0 ? "help" : args[0];
         String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
         int status = switch (command) {
@@ -20,9 +25,14 @@ public final class Main {
             case "load" -> LoadCommand.run(rest);
             case "baseline" -> BaselineCommand.run(rest);
             case "soak" -> SoakCommand.run(rest);
+            case "version", "-V", "--version" -> {
+                dev.framepipe.cli.VersionProvider.print(System.out);
+                yield 0;
+            }
             case "help", "-h", "--help" -> {
                 System.out.println("""
                         usage: framepipe <tool> [options]
+                          --version print the version and the git commit (also -V on every tool)
                           client   send one request and print the answer (framepipe client --help)
                           load     load generator (framepipe load --help)
                           baseline transport-only comparison server (framepipe baseline --help)

@@ -44,7 +44,7 @@ import picocli.CommandLine.Option;
  * client waited for and did not get; frames a client abandoned by disconnecting are reported
  * apart. Exit status 0 only when nothing was lost, every answer was right, and no leak was logged.
  */
-@Command(name = "framepipe soak", mixinStandardHelpOptions = true,
+@Command(name = "framepipe soak", mixinStandardHelpOptions = true, versionProvider = dev.framepipe.cli.VersionProvider.class,
         description = "Soak test against a running server; writes a Markdown report.")
 final class SoakCommand implements java.util.concurrent.Callable<Integer> {
 
@@ -599,7 +599,7 @@ final class SoakCommand implements java.util.concurrent.Callable<Integer> {
         String m = scrape();
         return new Sample(when, rss, sum(m, "jvm_memory_used_bytes{", "area=\"heap\""),
                 sum(m, "jvm_buffer_memory_used_bytes{", "id=\"direct\""),
-                sum(m, "netty_allocator_memory_used{", "memory_type=\"direct\""),
+                sum(m, "netty_allocator_memory_used_bytes{", "memory_type=\"direct\""),
                 sum(m, "jvm_gc_pause_seconds_count{", ""), sum(m, "jvm_gc_pause_seconds_sum{", ""),
                 max(m, "jvm_gc_pause_seconds_max{"), sum(m, "pipeline_connections_active", ""));
     }

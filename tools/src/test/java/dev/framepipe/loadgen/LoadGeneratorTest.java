@@ -135,6 +135,75 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void aServerThatClosesEndsTheRunWithItsRequestsCountedAsLostNotAsMismatches() throws Exception {
+        // A server that reads and never answers, then closes: every request sent is lost. Closed
+        // loop, depth 16, one connection: exactly 16 were sent (each further one waits for an answer).
+        try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try (Socket s = fake.accept()) {
+                    s.getInputStream().readNBytes(16 * 16); // the 16 PINGs of 16 header bytes
+                    Thread.sleep(300);
+                } catch (IOException | InterruptedException ignored) {
+                    // the test fails on the counts below
+                }
+            });
+            LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", fake.getLocalPort(), 1, 16,
+                    MixEntry.parseAll("ping:0"), Duration.ofSeconds(30), 0, Duration.ZERO, 0, 1, true, 1,
+                    Duration.ofSeconds(5), null, false);
+            ByteArrayOutputStream progress = new ByteArrayOutputStream();
+            long start = System.nanoTime();
+            LoadResult r = LoadGenerator.run(o, new PrintStream(progress, true, StandardCharsets.UTF_8));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("ended when the server closed, not after 30 s")
+                    .isLessThan(Duration.ofSeconds(15));
+            assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+            assertThat(r.requestsSent()).isEqualTo(16);
+            assertThat(r.answersReceived()).isZero();
+            assertThat(r.lost()).isEqualTo(16);
+            assertThat(r.closedByServer()).isEqualTo(1);
+            assertThat(r.endedEarly()).startsWith("the server closed all 1 connections after ");
+            assertThat(r.complete()).isFalse();
+            String out = progress.toString(StandardCharsets.UTF_8);
+            assertThat(out).contains("the server closed 1 of 1 connections").contains("stopped: the server closed")
+                    .doesNotContain(" 0 frames/s");
+            assertThat(r.table()).contains("closed        1 of 1 connections by the server: 0 of 16 requests sent answered, 16 lost")
+                    .contains("ended early   the server closed").contains("mismatches    0");
+            assertThat(r.toJson()).contains("\"lost\": 16,").contains("\"connections_closed_by_server\": 1,")
+                    .contains("\"requests_sent\": 16,");
+            closer.join(5_000);
+        }
+    }
+
+    @Test
+    void aDrainingServerEndsTheRunAndEveryRequestIsEitherAnsweredOrLost() throws Exception {
+        FramepipeServer draining = TestServers.start();
+        try {
+            LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", draining.framePort(), 4, 16,
+                    MixEntry.parseAll("stats:64,ping:100"), Duration.ofSeconds(60), 0, Duration.ZERO, 0, 1, true, 1,
+                    Duration.ofSeconds(5), null, false);
+            Thread drainer = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(1_500);
+                    draining.drainAndStop();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            drainer.join(30_000);
+            assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+            assertThat(r.closedByServer()).isEqualTo(4);
+            assertThat(r.endedEarly()).startsWith("the server closed all 4 connections after ");
+            assertThat(r.answersReceived()).isPositive();
+            assertThat(r.answersReceived() + r.lost()).as("answered + lost = sent").isEqualTo(r.requestsSent());
+            assertThat(r.seconds()).isLessThan(30);
+            // the drain declines what it did not start with SHUTTING_DOWN: an answer, counted as an error
+            assertThat(r.errorsByCode().keySet()).isSubsetOf(java.util.Set.of("shutting_down"));
+        } finally {
+            draining.close();
+        }
+    }
+
+    @Test
     void mixEntriesParseWithSizesAndWeightsAndBadOnesAreRefused() {
         assertThat(MixEntry.parseAll("stats:64@3, upper:256 ,ping:0")).containsExactly(
                 new MixEntry("stats", 64, 3), new MixEntry("upper", 256, 1), new MixEntry("ping", 0, 1));
