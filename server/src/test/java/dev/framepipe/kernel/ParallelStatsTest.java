@@ -11,9 +11,11 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveTask;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+@ExtendWith(Impls.VectorCallCheck.class)
 class ParallelStatsTest {
 
     static ForkJoinPool pool;
@@ -44,7 +46,7 @@ class ParallelStatsTest {
             float[] xs = FloatKernelsTest.values(d, n, r);
             int threshold = thresholds[iter % thresholds.length];
             try (Arena arena = Arena.ofShared()) {
-                Impls.Placed p = new Impls.Placed(arena, Impls.randomKind(r), FloatKernelsTest.bytesOf(xs), r.nextInt(16));
+                Impls.Placed p = new Impls.Placed(arena, FloatKernelsTest.bytesOf(xs), r.nextInt(Impls.ALIGNMENTS));
                 StatsAccumulator out = new StatsAccumulator();
                 ParallelStats.statsParallel(k.impl(), pool, p.seg, p.offset, n, threshold, out);
                 FloatKernelsTest.assertStats(out, xs, k + " seed=" + seed + " dist=" + d + " n=" + n + " threshold=" + threshold);
@@ -59,7 +61,7 @@ class ParallelStatsTest {
         int n = 300_000;
         float[] xs = FloatKernelsTest.values(FloatKernelsTest.Dist.LARGE_MEAN_SMALL_SPREAD, n, r);
         try (Arena arena = Arena.ofShared()) {
-            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, FloatKernelsTest.bytesOf(xs), 5);
+            Impls.Placed p = new Impls.Placed(arena, FloatKernelsTest.bytesOf(xs), 5);
             // every worker of the pool runs a nested parallel STATS at once: no deadlock
             List<RecursiveTask<StatsAccumulator>> outer = new java.util.ArrayList<>();
             for (int i = 0; i < 6; i++) {
@@ -90,7 +92,7 @@ class ParallelStatsTest {
             float a = (float) r.nextGaussian();
             float b = (float) r.nextGaussian();
             try (Arena arena = Arena.ofShared()) {
-                Impls.Placed p = new Impls.Placed(arena, Impls.randomKind(r), FloatKernelsTest.bytesOf(xs), r.nextInt(16));
+                Impls.Placed p = new Impls.Placed(arena, FloatKernelsTest.bytesOf(xs), r.nextInt(Impls.ALIGNMENTS));
                 ParallelStats.scaleParallel(k.impl(), pool, p.seg, p.offset, n, 1 + r.nextInt(20_000), a, b);
                 ByteBuffer out = ByteBuffer.wrap(p.data()).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < n; i++) {
