@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.framepipe.kernel.FloatKernels;
 import dev.framepipe.kernel.Kernels;
+import dev.framepipe.kernel.ScalarFloatKernels;
 import dev.framepipe.kernel.StatsAccumulator;
+import dev.framepipe.kernel.reference.ReferenceStats;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.FrameDescriptor;
 import dev.framepipe.protocol.Kinds;
@@ -13,7 +15,13 @@ import dev.framepipe.codec.OpType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -201,36 +209,62 @@ class FrameProcessorTest {
     }
 
     @Test
-    void largeFloatFramesAreSplitAcrossThePoolAndMergeToTheSingleThreadResult() {
+    void largeFloatFramesAreSplitAcrossThePoolIntoBlocksAndMeetTheExactBounds() {
         int n = 100_003;
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
             x[i] = (float) Math.sin(i) * 1000 + 5e5f;
         }
+        // Every piece the kernels are given, and the thread that ran it.
+        List<long[]> pieces = Collections.synchronizedList(new ArrayList<>());
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        FloatKernels recording = new FloatKernels() {
+            @Override
+            public void stats(MemorySegment segment, long offset, int count, StatsAccumulator acc) {
+                pieces.add(new long[] {offset, count});
+                threads.add(Thread.currentThread());
+                Kernels.floats().stats(segment, offset, count, acc);
+            }
+
+            @Override
+            public void scale(MemorySegment segment, long offset, int count, float a, float b) {
+                throw new AssertionError("not a SCALE frame");
+            }
+        };
         Frame split = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
-        processor(Kernels.floats()).process(split); // threshold 1024: about 128 pieces
-        ByteBuf splitAnswer = answerOf(split);
-        Frame whole = frameOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
-        new FrameProcessor(Kernels.floats(), Kernels.text(), PooledByteBufAllocator.DEFAULT, POOL, Integer.MAX_VALUE)
-                .process(whole);
-        ByteBuf wholeAnswer = answerOf(whole);
-        int at = FrameDescriptor.HEADER_LENGTH;
-        assertThat(splitAnswer.getLongLE(at)).isEqualTo(n);
-        double sumSplit = splitAnswer.getDoubleLE(at + 8);
-        double sumWhole = wholeAnswer.getDoubleLE(at + 8);
-        double absSum = 0;
-        for (float v : x) {
-            absSum += Math.abs(v);
+        long payload = split.address + FrameDescriptor.HEADER_LENGTH;
+        processor(recording).process(split); // threshold 1024: pieces of at most one 2048-float block
+        assertThat(split.error).isNull();
+
+        // The split happened: the payload in whole blocks, each float exactly once, on the pool.
+        pieces.sort(java.util.Comparator.comparingLong(p -> p[0]));
+        assertThat(pieces).as("pieces").hasSizeGreaterThanOrEqualTo((n + ScalarFloatKernels.BLOCK - 1) / ScalarFloatKernels.BLOCK);
+        long next = payload;
+        for (long[] p : pieces) {
+            assertThat(p[0]).as("a piece starts where the one before ended").isEqualTo(next);
+            assertThat(p[1]).as("floats in a piece").isBetween(1L, (long) ScalarFloatKernels.BLOCK);
+            next += 4 * p[1];
         }
-        assertThat(Math.abs(sumSplit - sumWhole)).isLessThanOrEqualTo(2e-9 * absSum);
-        double varSplit = splitAnswer.getDoubleLE(at + 40);
-        double varWhole = wholeAnswer.getDoubleLE(at + 40);
-        assertThat(Math.abs(varSplit - varWhole)).isLessThanOrEqualTo(2e-9 * varWhole + 1e-15 * 5e5 * 5e5);
-        assertThat(splitAnswer.getDoubleLE(at + 16)).isEqualTo(wholeAnswer.getDoubleLE(at + 16));
-        assertThat(splitAnswer.getDoubleLE(at + 24)).isEqualTo(wholeAnswer.getDoubleLE(at + 24));
-        splitAnswer.release();
-        wholeAnswer.release();
+        assertThat(next).as("the pieces end with the payload").isEqualTo(payload + 4L * n);
+        assertThat(threads).as("pieces ran on the worker pool").allSatisfy(t ->
+                assertThat(t instanceof ForkJoinWorkerThread w && w.getPool() == POOL).as("%s", t).isTrue());
+
+        // The merged answer against the exact STATS of the same floats (the protocol's bounds).
+        ByteBuf answer = answerOf(split);
+        int at = answer.readerIndex() + FrameDescriptor.HEADER_LENGTH;
+        ReferenceStats ref = ReferenceStats.of(x);
+        double sum = answer.getDoubleLE(at + FrameDescriptor.STATS_SUM_OFFSET);
+        double mean = answer.getDoubleLE(at + FrameDescriptor.STATS_MEAN_OFFSET);
+        double variance = answer.getDoubleLE(at + FrameDescriptor.STATS_VARIANCE_OFFSET);
+        assertThat(answer.getLongLE(at + FrameDescriptor.STATS_COUNT_OFFSET)).isEqualTo(n);
+        assertThat(Math.abs(sum - ref.exactSum.doubleValue())).as("sum %s", sum).isLessThanOrEqualTo(1e-9 * ref.sumAbs);
+        assertThat(answer.getDoubleLE(at + FrameDescriptor.STATS_MIN_OFFSET)).isEqualTo(ref.min);
+        assertThat(answer.getDoubleLE(at + FrameDescriptor.STATS_MAX_OFFSET)).isEqualTo(ref.max);
+        assertThat(Math.abs(mean - ref.exactMean)).as("mean %s", mean)
+                .isLessThanOrEqualTo(1e-9 * ref.sumAbs / n + Math.ulp(ref.exactMean));
+        assertThat(Math.abs(variance - ref.exactVariance)).as("variance %s against %s", variance, ref.exactVariance)
+                .isLessThanOrEqualTo(1e-9 * ref.exactVariance + 1e-15 * ref.exactMean * ref.exactMean);
+        answer.release();
         finish(split);
-        finish(whole);
     }
 }
