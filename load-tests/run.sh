@@ -11,6 +11,10 @@
 #   IO_THREADS=2 load-tests/run.sh                    I/O threads of both servers (default: the service's)
 #   FRAMEPIPE_WORKER_PARALLELISM=1 load-tests/run.sh  any service setting, as its environment variable
 #                                                     (recorded in the report)
+#
+# Exit status 1 when a scenario got wrong answers (errors or mismatches from framepipe, mismatches
+# from the baseline: verdict ERRORS in the report) or a load run failed; a missed target is not a
+# failure (verdict MISS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FP="$ROOT/bin/framepipe"
@@ -41,9 +45,17 @@ scrape() {  # heap bytes, completed frames, GC pauses of the service right now
 }
 
 load() {  # target-port json-file extra-args...
-  local port=$1 json=$2; shift 2
+  local port=$1 json=$2 status=0; shift 2
+  rm -f "$json"
+  # A run with wrong answers exits 1 and still writes its JSON: the report marks the scenario
+  # ERRORS and the script fails at the end. A run that wrote no JSON failed outright.
   "$FP" load --port "$port" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
-    --duration "$DURATION" --warmup "$WARMUP" --json "$json" "$@" > "${json%.json}.log" 2>&1 || true
+    --duration "$DURATION" --warmup "$WARMUP" --json "$json" "$@" > "${json%.json}.log" 2>&1 || status=$?
+  if [ ! -s "$json" ]; then
+    echo "run.sh: the load run against port $port failed (exit status $status) and wrote no result; its log:" >&2
+    cat "${json%.json}.log" >&2
+    exit 1
+  fi
 }
 
 # A framepipe run: heap and GC are read from /metrics when the warm-up ends and when the run
@@ -54,7 +66,7 @@ load_framepipe() {  # json-file extra-args...
   local pid=$!
   sleep "${WARMUP%s}"
   read -r h1 f1 g1 < <(scrape)
-  wait "$pid"
+  wait "$pid" || exit 1  # load() said why
   read -r h2 f2 g2 < <(scrape)
 }
 
@@ -70,6 +82,7 @@ load_framepipe() {  # json-file extra-args...
   echo "|---|---:|---:|---:|---:|---|---|---:|---:|---|"
 } > "$REPORT"
 
+failed=()
 for conf in "$ROOT"/load-tests/scenarios/*.conf; do
   id=$(basename "$conf" .conf)
   if [ $# -gt 0 ]; then match=0; for p in "$@"; do [[ "$id" == "$p"* ]] && match=1; done; [ $match = 1 ] || continue; fi
@@ -102,8 +115,11 @@ med = statistics.median
 heap = float(heap) / max(1.0, float(frames))
 gcs = int(gcs)
 lat = " / ".join(f"{med(fp[k] for fp in fps):.0f}" for k in ("p50_us", "p99_us", "p999_us"))
-# lost: requests whose connection the server closed before answering (not wrong answers, still not ok)
-ok = all(fp["mismatches"] == 0 and fp["errors"] == 0 and fp.get("lost", 0) == 0 for fp in fps)
+# Wrong answers from framepipe (errors or mismatches) or from the baseline (mismatches), and lost
+# ones (requests whose connection the server closed before answering) make the verdict ERRORS,
+# whatever the speed: the script then fails (below the loop).
+ok = all(fp["mismatches"] == 0 and fp["errors"] == 0 and fp.get("lost", 0) == 0 for fp in fps) \
+    and all(b["mismatches"] == 0 and b.get("lost", 0) == 0 for b in bases)
 def hiccups(runs):  # the load generator's hiccup meter: how late a thread sleeping 1 ms woke
     vals = [(j.get("hiccup_p99_us"), j.get("hiccup_max_us")) for j in runs]
     vals = [v for v in vals if v[0] is not None]
@@ -111,7 +127,7 @@ def hiccups(runs):  # the load generator's hiccup meter: how late a thread sleep
 hic = f"{hiccups(bases)}; {hiccups(fps)}"
 if compare == "latency":
     p99 = med(fp["p99_us"] for fp in fps)
-    verdict = ("PASS" if ok and p99 <= float(p99t) else "MISS") if p99t else ("ok" if ok else "ERRORS")
+    verdict = "ERRORS" if not ok else ("PASS" if p99 <= float(p99t) else "MISS") if p99t else "ok"
     bl = f"p50 / p99 {med(b['p50_us'] for b in bases):.0f} / {med(b['p99_us'] for b in bases):.0f} us"
     rate = med(fp["rate_per_second"] for fp in fps)
     each = ", ".join(f"{fp['p99_us']:.0f}" for fp in fps)
@@ -119,7 +135,6 @@ if compare == "latency":
     tgt = f"p99 <= {float(p99t):.0f} us" if p99t else "-"
     print(f"| {sid} (open loop {rate:,.0f}/s) | {bl} | {med(fp['frames_per_second'] for fp in fps):,.0f} frames/s | - | {tgt} | {lat}{note} | {hic} | {heap:.1f} | {gcs} | {verdict} |")
 else:
-    ok = ok and all(b["mismatches"] == 0 and b.get("lost", 0) == 0 for b in bases)
     if compare == "bytes":
         value = lambda j: j["request_mb_per_second"] + j["response_mb_per_second"]
         unit = "MB/s"
@@ -128,13 +143,19 @@ else:
         unit = "frames/s"
     ratios = [value(f) / value(b) if value(b) else 0 for f, b in zip(fps, bases)]
     ratio = med(ratios)  # each round's pair ran back to back: their ratio, then the median
-    verdict = ("PASS" if ok and ratio >= float(target) else "MISS") if target else ("ok" if ok else "ERRORS")
+    verdict = "ERRORS" if not ok else ("PASS" if ratio >= float(target) else "MISS") if target else "ok"
     tgt = f">= {float(target)*100:.0f} %" if target else "-"
     each = ", ".join(f"{x*100:.0f}" for x in ratios)
     shown = f"{ratio*100:.0f} %" + (f" (rounds: {each})" if rounds > 1 else "")
     print(f"| {sid} | {med(value(b) for b in bases):,.0f} {unit} | {med(value(f) for f in fps):,.0f} {unit} | {shown} | {tgt} | {lat} | {hic} | {heap:.1f} | {gcs} | {verdict} |")
 PY
   tail -1 "$REPORT"
+  if tail -1 "$REPORT" | grep -q '| ERRORS |$'; then
+    failed+=("$id")
+    for j in "$TMP/$id"-*-r*.json; do
+      python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(f'  {sys.argv[1]}: {j[\"errors\"]} errors {j.get(\"errors_by_code\", {})}, {j[\"mismatches\"]} mismatches')" "$j" >&2
+    done
+  fi
 done
 
 {
@@ -152,3 +173,7 @@ done
   echo "Per-run logs and JSON: \`load-tests/results/tmp/\`."
 } >> "$REPORT"
 echo "report: $REPORT"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "run.sh: wrong answers (errors or mismatches) in scenario(s) ${failed[*]}; see the lines above and $REPORT" >&2
+  exit 1
+fi

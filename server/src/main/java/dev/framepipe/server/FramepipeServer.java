@@ -233,6 +233,11 @@ public final class FramepipeServer implements AutoCloseable {
         return phase;
     }
 
+    /** The transport in use: {@code epoll} or {@code nio}. */
+    public String transport() {
+        return transport.name();
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }

@@ -3,16 +3,24 @@ package dev.framepipe.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.framepipe.kernel.reference.ReferenceStats;
+import dev.framepipe.kernel.vector.VectorPaths;
+import dev.framepipe.kernel.vector.VectorPaths.Op;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Random;
 import java.util.function.IntFunction;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** STATS and SCALE of every implementation against exact references and the protocol's bounds. */
+/**
+ * STATS and SCALE of every implementation against exact references and the protocol's bounds,
+ * on the memory the pipeline gives them (pooled direct buffers, {@link Impls.Placed}); every
+ * call of a vector kernel is checked to have run its vector code.
+ */
+@ExtendWith(Impls.VectorCallCheck.class)
 class FloatKernelsTest {
 
     static List<Impls.Named<FloatKernels>> impls() {
@@ -92,14 +100,20 @@ class FloatKernelsTest {
                 .isEqualTo(Double.doubleToRawLongBits(ref.max));
         if (!ref.finite()) {
             assertThat(Double.valueOf(acc.sum())).as(ctx + " sum").isEqualTo(Double.valueOf(ref.specialSum()));
-            assertThat(Double.valueOf(acc.mean())).as(ctx + " mean").isEqualTo(Double.valueOf(acc.sum() / xs.length));
+            // mean = sum / count: +inf, -inf or NaN as the exact rules give the sum
+            assertThat(Double.valueOf(acc.mean())).as(ctx + " mean")
+                    .isEqualTo(Double.valueOf(ref.specialSum() / xs.length));
             assertThat(acc.variance()).as(ctx + " variance").isNaN();
             return;
         }
         double s = ref.exactSum.doubleValue();
         assertThat(Math.abs(acc.sum() - s)).as(ctx + " sum " + acc.sum() + " vs " + s)
                 .isLessThanOrEqualTo(1e-9 * ref.sumAbs);
-        assertThat(acc.mean()).as(ctx + " mean").isEqualTo(acc.sum() / xs.length);
+        // The mean against the exact one: the sum's bound divided by n, plus the roundings of
+        // the division and of the exact mean to a double; and, as the protocol defines it, sum / count.
+        assertThat(Math.abs(acc.mean() - ref.exactMean)).as(ctx + " mean " + acc.mean() + " vs " + ref.exactMean)
+                .isLessThanOrEqualTo(1e-9 * ref.sumAbs / xs.length + Math.ulp(ref.exactMean));
+        assertThat(acc.mean()).as(ctx + " mean = sum / count").isEqualTo(acc.sum() / xs.length);
         double v = ref.exactVariance;
         double bound = 1e-9 * v + 1e-15 * ref.exactMean * ref.exactMean;
         assertThat(Math.abs(acc.variance() - v)).as(ctx + " variance " + acc.variance() + " vs " + v)
@@ -108,11 +122,11 @@ class FloatKernelsTest {
 
     private static void checkStats(FloatKernels k, float[] xs, Random r, String ctx) {
         try (Arena arena = Arena.ofConfined()) {
-            Impls.Kind kind = Impls.randomKind(r);
-            Impls.Placed p = new Impls.Placed(arena, kind, bytesOf(xs), r.nextInt(16));
+            int align = r.nextInt(Impls.ALIGNMENTS);
+            Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), align);
             StatsAccumulator acc = new StatsAccumulator();
             k.stats(p.seg, p.offset, xs.length, acc);
-            assertStats(acc, xs, ctx + " kind=" + kind + " skew=" + (p.bufPos - 8));
+            assertStats(acc, xs, ctx + " align=" + align);
         }
     }
 
@@ -125,6 +139,45 @@ class FloatKernelsTest {
             for (int n = 0; n <= 130; n++) {
                 checkStats(k.impl(), values(d, n, r), r, k + " seed=" + seed + " dist=" + d + " n=" + n);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("impls")
+    void statsAndScaleAtEveryAlignmentForEveryLengthAroundTheVectorWidths(Impls.Named<FloatKernels> k) {
+        // Lengths up to two steps of the wider vector loop (STATS: four vectors a step) and one
+        // more, so every tail below a step is met, each at every alignment to a 64-byte vector.
+        int maxN = 2 * Math.max(VectorPaths.width(Op.STATS), VectorPaths.width(Op.SCALE)) + 1;
+        long wideBefore = VectorPaths.wideCalls(Op.STATS);
+        long callsBefore = VectorPaths.calls(Op.STATS);
+        long seed = 0xA11;
+        Random r = new Random(seed);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int align = 0; align < Impls.ALIGNMENTS; align++) {
+                for (int n = 0; n <= maxN; n++) {
+                    Dist d = Dist.values()[(align + n) % Dist.values().length];
+                    float[] xs = values(d, n, r);
+                    String ctx = k + " seed=" + seed + " align=" + align + " n=" + n + " dist=" + d;
+                    Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), align);
+                    StatsAccumulator acc = new StatsAccumulator();
+                    k.impl().stats(p.seg, p.offset, n, acc);
+                    assertStats(acc, xs, ctx);
+                    float a = (float) r.nextGaussian();
+                    float b = (float) r.nextGaussian();
+                    k.impl().scale(p.seg, p.offset, n, a, b);
+                    ByteBuffer out = ByteBuffer.wrap(p.data()).order(ByteOrder.LITTLE_ENDIAN);
+                    for (int i = 0; i < n; i++) {
+                        assertThat(Float.floatToIntBits(out.getFloat(4 * i))).as("%s scale i=%d", ctx, i)
+                                .isEqualTo(Float.floatToIntBits(Math.fma(a, xs[i], b)));
+                    }
+                    assertThat(p.guardsIntact()).as(ctx + " wrote outside").isTrue();
+                }
+            }
+        }
+        if (k.name().equals("vector")) {
+            long wide = VectorPaths.wideCalls(Op.STATS) - wideBefore;
+            assertThat(wide).as("calls that ran STATS's vector loop").isPositive();
+            assertThat(VectorPaths.calls(Op.STATS) - callsBefore - wide).as("calls with only a tail").isPositive();
         }
     }
 
@@ -205,12 +258,12 @@ class FloatKernelsTest {
             for (int n : lengths) {
                 float[] xs = blockValues(c, n, r);
                 try (Arena arena = Arena.ofConfined()) {
-                    // skew 0..15 bytes, but the kernel's blocks start at the first float, as built
-                    Impls.Kind kind = Impls.randomKind(r);
-                    Impls.Placed p = new Impls.Placed(arena, kind, bytesOf(xs), r.nextInt(16));
+                    // any alignment, but the kernel's blocks start at the first float, as built
+                    int align = r.nextInt(Impls.ALIGNMENTS);
+                    Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), align);
                     StatsAccumulator acc = new StatsAccumulator();
                     k.impl().stats(p.seg, p.offset, xs.length, acc);
-                    assertStats(acc, xs, k + " seed=" + seed + " case=" + c + " n=" + n + " kind=" + kind);
+                    assertStats(acc, xs, k + " seed=" + seed + " case=" + c + " n=" + n + " align=" + align);
                 }
             }
         }
@@ -253,7 +306,7 @@ class FloatKernelsTest {
                     : 3.0e5f + (float) r.nextGaussian() * 0.05f;
         }
         try (Arena arena = Arena.ofConfined()) {
-            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, bytesOf(xs), 0);
+            Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), 0);
             StatsAccumulator acc = new StatsAccumulator();
             k.impl().stats(p.seg, p.offset, xs.length, acc);
             assertStats(acc, xs, k + " seed=" + seed);
@@ -267,7 +320,7 @@ class FloatKernelsTest {
         Random r = new Random(seed);
         float[] xs = values(Dist.LARGE_MEAN_SMALL_SPREAD, 9000, r);
         try (Arena arena = Arena.ofConfined()) {
-            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.NATIVE, bytesOf(xs), 3);
+            Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), 3);
             StatsAccumulator whole = new StatsAccumulator();
             StatsAccumulator merged = new StatsAccumulator();
             StatsAccumulator part = new StatsAccumulator();
@@ -290,7 +343,7 @@ class FloatKernelsTest {
     void statsDoesNotAllocate(Impls.Named<FloatKernels> k) {
         try (Arena arena = Arena.ofConfined()) {
             float[] xs = values(Dist.UNIFORM, 10_000, new Random(5));
-            Impls.Placed p = new Impls.Placed(arena, Impls.Kind.GLOBAL, bytesOf(xs), 1);
+            Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), 1);
             StatsAccumulator acc = new StatsAccumulator();
             Runnable work = () -> {
                 acc.reset();
@@ -327,16 +380,16 @@ class FloatKernelsTest {
             };
             float b = iter % 7 == 0 ? Float.NEGATIVE_INFINITY : (float) r.nextGaussian() * 1e3f;
             try (Arena arena = Arena.ofConfined()) {
-                Impls.Kind kind = Impls.randomKind(r);
-                Impls.Placed p = new Impls.Placed(arena, kind, bytesOf(xs), r.nextInt(16));
+                int align = r.nextInt(Impls.ALIGNMENTS);
+                Impls.Placed p = new Impls.Placed(arena, bytesOf(xs), align);
                 k.impl().scale(p.seg, p.offset, n, a, b);
                 ByteBuffer out = ByteBuffer.wrap(p.data()).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < n; i++) {
                     float want = Math.fma(a, xs[i], b);
                     float got = out.getFloat(4 * i);
                     assertThat(Float.floatToIntBits(got))
-                            .as("%s seed=%d iter=%d kind=%s n=%d i=%d a=%s b=%s x=%s got=%s want=%s",
-                                    k, seed, iter, kind, n, i, a, b, xs[i], got, want)
+                            .as("%s seed=%d iter=%d align=%d n=%d i=%d a=%s b=%s x=%s got=%s want=%s",
+                                    k, seed, iter, align, n, i, a, b, xs[i], got, want)
                             .isEqualTo(Float.floatToIntBits(want));
                 }
                 assertThat(p.guardsIntact()).as(k + " seed=" + seed + " iter=" + iter + " wrote outside").isTrue();

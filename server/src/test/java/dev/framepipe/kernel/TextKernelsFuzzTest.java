@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import java.lang.foreign.MemorySegment;
+import dev.framepipe.kernel.vector.VectorPaths;
+import dev.framepipe.kernel.vector.VectorPaths.Op;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -12,65 +14,99 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
 
 /**
- * Fuzzes the text kernels the server uses ({@link Kernels#text()}: the vector implementation
- * when present, else the scalar one) against the JDK itself: validation against a strict
- * {@link CharsetDecoder} (REPORT on malformed input), UPPER and LOWER against
- * {@code String.toUpperCase/toLowerCase(Locale.ROOT)}, COUNT against its definition.
+ * Fuzzes the vector text kernels and their scalar twin against the JDK itself: validation
+ * against a strict {@link CharsetDecoder} (REPORT on malformed input), UPPER and LOWER against
+ * {@code String.toUpperCase/toLowerCase(Locale.ROOT)}, COUNT against its definition. The text
+ * sits where the pipeline puts a frame's payload: in a pooled direct buffer, seen through the
+ * segment spanning native memory, at any of the 64 alignments to a vector; a length-changing
+ * mapping is written into a second pooled buffer, as the pipeline does. Every vector call must
+ * run vector code ({@link VectorPaths}); once the inputs are done, some must have reached past
+ * the vector width and some not.
+ *
+ * <p>Input: UPPER or LOWER (one byte), the alignment (one byte), then the text's bytes.
  */
 class TextKernelsFuzzTest {
 
-    private static final TextKernels KERNELS = Kernels.text();
+    private static final TextKernels VECTOR = Impls.vectorText();
+    private static final TextKernels SCALAR = new ScalarTextKernels();
+
+    private static final AtomicLong WIDE = new AtomicLong();
+    private static final AtomicLong NARROW = new AtomicLong();
 
     @FuzzTest(maxDuration = "60s")
     void utf8ValidationAndCaseMappingAgreeWithTheJdk(FuzzedDataProvider data) {
         boolean upper = data.consumeBoolean();
-        int skew = data.consumeInt(0, 15);
+        int align = data.consumeInt(0, Impls.ALIGNMENTS - 1);
         byte[] text = data.consumeRemainingAsBytes();
-        byte[] placed = new byte[skew + text.length + 8];
-        System.arraycopy(text, 0, placed, skew, text.length);
-        MemorySegment seg = MemorySegment.ofArray(placed);
+        (text.length >= VectorPaths.width(Op.VALIDATE_UTF8) ? WIDE : NARROW).incrementAndGet();
+        for (TextKernels k : new TextKernels[] {VECTOR, SCALAR}) {
+            try (Arena arena = Arena.ofConfined()) {
+                check(k, k == VECTOR ? "vector" : "scalar", arena, text, upper, align);
+            }
+        }
+    }
 
+    private static void check(TextKernels k, String name, Arena arena, byte[] text, boolean upper, int align) {
+        Impls.Placed p = new Impls.Placed(arena, text, align);
         int jdkBad = firstMalformed(text);
-        long bad = KERNELS.validateUtf8(seg, skew, text.length);
-        assertThat(bad).as("first ill-formed byte (JDK says %d)", jdkBad).isEqualTo(jdkBad);
+        long bad = vector(k, Op.VALIDATE_UTF8, () -> k.validateUtf8(p.seg, p.offset, text.length));
+        assertThat(bad).as("%s: first ill-formed byte (JDK says %d)", name, jdkBad).isEqualTo(jdkBad);
         if (jdkBad >= 0) {
             return;
         }
         String decoded = new String(text, StandardCharsets.UTF_8);
 
         CountResult counts = new CountResult();
-        KERNELS.count(seg, skew, text.length, counts);
-        assertThat(counts.bytes).isEqualTo(text.length);
-        assertThat(counts.codePoints).isEqualTo(decoded.codePointCount(0, decoded.length()));
-        assertThat(counts.words).isEqualTo(words(text));
-        assertThat(counts.lines).isEqualTo(lines(text));
+        vector(k, Op.COUNT, () -> {
+            k.count(p.seg, p.offset, text.length, counts);
+            return 0L;
+        });
+        assertThat(counts.bytes).as(name).isEqualTo(text.length);
+        assertThat(counts.codePoints).as(name).isEqualTo(decoded.codePointCount(0, decoded.length()));
+        assertThat(counts.words).as(name).isEqualTo(words(text));
+        assertThat(counts.lines).as(name).isEqualTo(lines(text));
 
         byte[] want = (upper ? decoded.toUpperCase(Locale.ROOT) : decoded.toLowerCase(Locale.ROOT))
                 .getBytes(StandardCharsets.UTF_8);
-        byte[] before = placed.clone();
-        long r = KERNELS.caseMapInPlace(seg, skew, text.length, upper);
+        long r = vector(k, Op.CASE_MAP_IN_PLACE, () -> k.caseMapInPlace(p.seg, p.offset, text.length, upper));
         byte[] got;
         if (r == TextKernels.UNCHANGED) {
-            assertThat(placed).as("untouched").isEqualTo(before);
+            assertThat(p.data()).as("%s: untouched", name).isEqualTo(text);
             got = text;
         } else if (r == TextKernels.IN_PLACE) {
-            got = java.util.Arrays.copyOfRange(placed, skew, skew + text.length);
+            got = p.data();
         } else {
-            assertThat(placed).as("input untouched when the length changes").isEqualTo(before);
-            byte[] dst = new byte[(int) r];
-            long written = KERNELS.caseMapTo(seg, skew, text.length, upper, MemorySegment.ofArray(dst), 0);
-            assertThat(written).isEqualTo(r);
-            got = dst;
+            assertThat(p.data()).as("%s: input untouched when the length changes", name).isEqualTo(text);
+            Impls.Placed dst = new Impls.Placed(arena, new byte[(int) r], (align * 7 + 3) % Impls.ALIGNMENTS);
+            long written = vector(k, Op.CASE_MAP_TO,
+                    () -> k.caseMapTo(p.seg, p.offset, text.length, upper, dst.seg, dst.offset));
+            assertThat(written).as(name).isEqualTo(r);
+            assertThat(dst.guardsIntact()).as("%s: caseMapTo wrote outside its destination", name).isTrue();
+            got = dst.data();
         }
-        assertThat(got).as("%s of %s", upper ? "UPPER" : "LOWER", decoded).isEqualTo(want);
-        for (int i = 0; i < skew; i++) {
-            assertThat(placed[i]).as("byte before the text").isZero();
+        assertThat(got).as("%s: %s of %s", name, upper ? "UPPER" : "LOWER", decoded).isEqualTo(want);
+        assertThat(p.guardsIntact()).as("%s: bytes before and after the text untouched", name).isTrue();
+    }
+
+    /** Runs {@code call}; for the vector kernels, checks that it ran {@code op}'s vector code. */
+    private static long vector(TextKernels k, Op op, java.util.function.LongSupplier call) {
+        long calls = VectorPaths.calls(op);
+        long r = call.getAsLong();
+        if (k == VECTOR) {
+            assertThat(VectorPaths.calls(op)).as("%s ran vector code", op).isEqualTo(calls + 1);
         }
-        for (int i = skew + text.length; i < placed.length; i++) {
-            assertThat(placed[i]).as("byte after the text").isZero();
-        }
+        return r;
+    }
+
+    @AfterAll
+    static void theInputsReachedBothSidesOfTheVectorWidth() {
+        assertThat(WIDE.get()).as("inputs of at least %d bytes (a vector)", VectorPaths.width(Op.VALIDATE_UTF8))
+                .isPositive();
+        assertThat(NARROW.get()).as("inputs shorter than that (tails only)").isPositive();
     }
 
     /** Index of the first byte of the first malformed sequence per the JDK's strict decoder, or -1. */

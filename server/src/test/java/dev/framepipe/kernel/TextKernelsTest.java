@@ -3,8 +3,12 @@ package dev.framepipe.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.framepipe.kernel.reference.ReferenceText;
+import dev.framepipe.kernel.vector.VectorPaths;
+import dev.framepipe.kernel.vector.VectorPaths.Op;
+import dev.framepipe.codec.MemoryViews;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +17,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** UTF-8 validation, COUNT and UPPER/LOWER of every implementation against the references. */
+/**
+ * UTF-8 validation, COUNT and UPPER/LOWER of every implementation against the references, on
+ * the memory the pipeline gives them (pooled direct buffers, {@link Impls.Placed}); every call
+ * of a vector kernel is checked to have run its vector code.
+ */
+@ExtendWith(Impls.VectorCallCheck.class)
 class TextKernelsTest {
 
     static List<Impls.Named<TextKernels>> impls() {
@@ -27,7 +37,7 @@ class TextKernelsTest {
 
     private static long validate(TextKernels k, byte[] data, Random r) {
         try (Arena arena = Arena.ofConfined()) {
-            Impls.Placed p = new Impls.Placed(arena, Impls.randomKind(r), data, r.nextInt(16));
+            Impls.Placed p = new Impls.Placed(arena, data, r.nextInt(Impls.ALIGNMENTS));
             return k.validateUtf8(p.seg, p.offset, p.len);
         }
     }
@@ -58,12 +68,28 @@ class TextKernelsTest {
 
     @ParameterizedTest
     @MethodSource("impls")
-    void validationMatchesReferenceOnAllSequencesOfUpToFourBytes(Impls.Named<TextKernels> k) {
-        // all 2-byte inputs exhaustively, and for 3/4-byte leads all second bytes x boundary thirds
+    void validationMatchesReferenceOnAllSequencesOfUpToFourBytesAloneAndPastTheVectorWidth(Impls.Named<TextKernels> k) {
+        // All 2-byte inputs exhaustively, and for 3/4-byte leads all second bytes x boundary
+        // thirds and fourths. Each prefix of 1..4 bytes is validated alone (shorter than a vector:
+        // only the kernels' scalar tail runs) and inside ASCII text of five vectors and a tail,
+        // which runs both vector loops (four vectors a step, then single vectors) and the tail.
+        // There the sequence's position moves from one input to the next over the places where
+        // the vector code hands bytes to the scalar code: vector boundaries, the end of the
+        // four-vector loop, the tail. ASCII around a sequence cannot change its verdict, so the
+        // answer is the reference's for the sequence alone, moved by the position.
+        int vl = VectorPaths.width(Op.VALIDATE_UTF8);
+        int total = 5 * vl + 7;
+        int[] positions = {0, 1, vl - 3, vl - 2, vl - 1, vl, vl + 1, 2 * vl - 1, 4 * vl - 3, 4 * vl - 1, 4 * vl,
+            5 * vl - 2, 5 * vl, total - 4};
         int[] tails = {0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xF0, 0xFF};
         byte[] buf = new byte[6];
+        byte[] ascii = new byte[total];
+        Arrays.fill(ascii, (byte) 'a');
+        long wideBefore = VectorPaths.wideCalls(Op.VALIDATE_UTF8);
+        long embedded = 0;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(6);
+            Impls.Placed alone = new Impls.Placed(arena, new byte[4], 0);
+            Impls.Placed text = new Impls.Placed(arena, ascii, 1);
             for (int a = 0; a < 256; a++) {
                 for (int b = 0; b < 256; b++) {
                     for (int c : a >= 0xE0 ? tails : new int[] {0x41}) {
@@ -73,15 +99,28 @@ class TextKernelsTest {
                             buf[2] = (byte) c;
                             buf[3] = (byte) d;
                             for (int len = 1; len <= 4; len++) {
-                                MemorySegment.copy(buf, 0, seg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, len);
                                 long want = ReferenceText.validate(buf, 0, len);
-                                assertThat(k.impl().validateUtf8(seg, 0, len))
+                                MemorySegment.copy(buf, 0, alone.seg, ValueLayout.JAVA_BYTE, alone.offset, len);
+                                assertThat(k.impl().validateUtf8(alone.seg, alone.offset, len))
                                         .as("%s bytes %s", k, HEX.formatHex(buf, 0, len)).isEqualTo(want);
+
+                                int pos = positions[(int) (embedded++ % positions.length)];
+                                MemorySegment.copy(buf, 0, text.seg, ValueLayout.JAVA_BYTE, text.offset + pos, len);
+                                assertThat(k.impl().validateUtf8(text.seg, text.offset, total))
+                                        .as("%s bytes %s at %d of %d ASCII bytes", k, HEX.formatHex(buf, 0, len), pos, total)
+                                        .isEqualTo(want < 0 ? -1 : pos + want);
+                                MemorySegment.copy(ascii, 0, text.seg, ValueLayout.JAVA_BYTE, text.offset + pos, len);
                             }
                         }
                     }
                 }
             }
+            assertThat(alone.guardsIntact()).isTrue();
+            assertThat(text.guardsIntact()).isTrue();
+        }
+        if (k.name().equals("vector")) {
+            assertThat(VectorPaths.wideCalls(Op.VALIDATE_UTF8) - wideBefore)
+                    .as("calls past the vector width: every embedded one").isEqualTo(embedded);
         }
     }
 
@@ -176,7 +215,7 @@ class TextKernelsTest {
                 data = new String(data, StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8);
             }
             try (Arena arena = Arena.ofConfined()) {
-                Impls.Placed p = new Impls.Placed(arena, Impls.randomKind(r), data, r.nextInt(16));
+                Impls.Placed p = new Impls.Placed(arena, data, r.nextInt(Impls.ALIGNMENTS));
                 out.clear();
                 k.impl().count(p.seg, p.offset, p.len, out);
             }
@@ -191,9 +230,9 @@ class TextKernelsTest {
     void countFollowsTheProtocolOnKnownText(Impls.Named<TextKernels> k) {
         byte[] data = TextGen.utf8("  héllo wörld\n\tΣίσυφος 😀x\u000b\u000cend\r\n");
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, data);
+            Impls.Placed p = new Impls.Placed(arena, data, 0);
             CountResult out = new CountResult();
-            k.impl().count(seg, 0, data.length, out);
+            k.impl().count(p.seg, p.offset, data.length, out);
             assertThat(out.bytes).isEqualTo(data.length);
             assertThat(out.codePoints).isEqualTo(new String(data, StandardCharsets.UTF_8).codePointCount(0,
                     new String(data, StandardCharsets.UTF_8).length()));
@@ -209,9 +248,9 @@ class TextKernelsTest {
         byte[] want = ReferenceText.caseMap(data, 0, data.length, upper);
         String c = ctx + (upper ? " UPPER " : " LOWER ");
         try (Arena arena = Arena.ofConfined()) {
-            Impls.Kind kind = Impls.randomKind(r);
-            c += kind + " ";
-            Impls.Placed p = new Impls.Placed(arena, kind, data, r.nextInt(16));
+            int align = r.nextInt(Impls.ALIGNMENTS);
+            c += "align=" + align + " ";
+            Impls.Placed p = new Impls.Placed(arena, data, align);
             boolean unchanged = Arrays.equals(want, data);
             boolean sameLength = want.length == data.length;
             long res;
@@ -231,8 +270,8 @@ class TextKernelsTest {
             }
             assertThat(p.guardsIntact()).as(c + "guards").isTrue();
 
-            Impls.Placed src = new Impls.Placed(arena, Impls.randomKind(r), data, r.nextInt(16));
-            Impls.Placed dst = new Impls.Placed(arena, Impls.randomKind(r), new byte[want.length], r.nextInt(16));
+            Impls.Placed src = new Impls.Placed(arena, data, r.nextInt(Impls.ALIGNMENTS));
+            Impls.Placed dst = new Impls.Placed(arena, new byte[want.length], r.nextInt(Impls.ALIGNMENTS));
             long written = k.caseMapTo(src.seg.asReadOnly(), src.offset, src.len, upper, dst.seg, dst.offset);
             assertThat(written).as(c + "caseMapTo length").isEqualTo(want.length);
             assertThat(dst.data()).as(c + "caseMapTo bytes").isEqualTo(want);
@@ -364,20 +403,24 @@ class TextKernelsTest {
         byte[] ascii = TextGen.utf8("Hello, World! The quick brown fox jumps over the lazy dog. ".repeat(100));
         byte[] greek = TextGen.utf8("Καλημέρα κόσμε, ΚΑΛΗΜΈΡΑ ıi Kelvin K Ⱥ ".repeat(40));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, ascii);
-            MemorySegment g = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, greek);
-            MemorySegment dst = arena.allocate(10_000);
+            Impls.Placed a = new Impls.Placed(arena, ascii, 0);
+            Impls.Placed g = new Impls.Placed(arena, greek, 3);
+            Impls.Placed dst = new Impls.Placed(arena, new byte[10_000], 5);
+            MemorySegment mem = MemoryViews.NATIVE; // where the pipeline's frames are (Placed.seg)
+            long at = a.offset;
+            long gt = g.offset;
+            long dt = dst.offset;
             CountResult out = new CountResult();
             Runnable work = () -> {
-                k.impl().validateUtf8(a, 0, ascii.length);
-                k.impl().validateUtf8(g, 0, greek.length);
-                k.impl().count(a, 0, ascii.length, out);
-                k.impl().count(g, 0, greek.length, out);
+                k.impl().validateUtf8(mem, at, ascii.length);
+                k.impl().validateUtf8(mem, gt, greek.length);
+                k.impl().count(mem, at, ascii.length, out);
+                k.impl().count(mem, gt, greek.length, out);
                 for (int u = 0; u < 2; u++) { // no boolean[] here: the test counts allocations
                     boolean upper = u == 0;
-                    k.impl().caseMapInPlace(a, 0, ascii.length, upper);
-                    k.impl().caseMapInPlace(g, 0, greek.length, upper);
-                    k.impl().caseMapTo(g, 0, greek.length, upper, dst, 0);
+                    k.impl().caseMapInPlace(mem, at, ascii.length, upper);
+                    k.impl().caseMapInPlace(mem, gt, greek.length, upper);
+                    k.impl().caseMapTo(mem, gt, greek.length, upper, mem, dt);
                 }
             };
             long allocated = dev.framepipe.testing.SteadyState.allocatedBytes(work, 3000, 200, 10, 0);

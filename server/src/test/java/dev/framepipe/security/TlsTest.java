@@ -18,7 +18,9 @@ import dev.framepipe.protocol.Kinds;
 import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.TestPki;
 import dev.framepipe.testing.TestPki.Pem;
+import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
+import dev.framepipe.testing.TlsRawConnection;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.pkitesting.X509Bundle;
@@ -191,23 +193,69 @@ class TlsTest {
         }
     }
 
-    @Test
-    void everyAnswerBeforeAClosingErrorArrivesOverTlsAndTheCloseIsClean() throws Exception {
-        try (FramepipeServer server = TestServers.start(tls("auto"));
-             FramepipeClient c = connect(server, ClientTls.trusting(caFile))) {
+    private SSLContext trustingTheCa() throws Exception {
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, ca.toTrustManagerFactory().getTrustManagers(), null);
+        return ssl;
+    }
+
+    /**
+     * The protocol's close over TLS: every answer before a closing error arrives, then the
+     * server's close_notify, then its FIN, in that order; never a bare FIN (a truncation as far as
+     * TLS can tell) nor a reset (which can destroy answers not yet read). A client that sees the
+     * raw TCP beneath its TLS engine tells these apart ({@link TlsRawConnection}).
+     */
+    @ParameterizedTest
+    @EnumSource(value = SslProvider.class, names = {"JDK", "OPENSSL"})
+    void everyAnswerBeforeAClosingErrorArrivesOverTlsThenCloseNotifyThenFin(SslProvider provider) throws Exception {
+        try (FramepipeServer server = TestServers.start(tls(provider.name().toLowerCase()));
+             TlsRawConnection c = new TlsRawConnection(server.framePort(), trustingTheCa())) {
             byte[] payload = new byte[64 * 1024];
-            List<CompletableFuture<Response>> answers = new ArrayList<>();
-            for (int i = 0; i < 100; i++) {
-                answers.add(c.ping(payload));
+            int pings = 100;
+            // Written by another thread: 6.4 MB of answers would fill both sockets' buffers while
+            // this one is not yet reading, and a writer that waits for the reader would wait forever.
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < pings; i++) {
+                        c.send(frame(Kinds.PING, 0, i, payload));
+                    }
+                    c.send(frame(9, Kinds.PING, 0, 4242, new byte[0])); // version 9: BAD_VERSION, closes
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            for (int i = 0; i < pings; i++) {
+                Response r = c.read();
+                assertThat(r.id()).isEqualTo(i);
+                assertThat(r.payload()).hasSize(payload.length);
             }
-            CompletableFuture<Response> error = c.sendRaw(frame(9, Kinds.PING, 0, 4242, new byte[0]), 4242);
-            for (CompletableFuture<Response> a : answers) {
-                assertThat(a.get(20, TimeUnit.SECONDS).payload()).hasSize(payload.length);
-            }
-            Response e = error.get(20, TimeUnit.SECONDS);
-            assertThat(e.isError()).isTrue();
+            Response e = c.read();
+            assertThat(e.id()).isEqualTo(4242);
             assertThat(e.errorCode()).isEqualTo(ErrorCode.BAD_VERSION.code());
-            c.closeFuture().get(20, TimeUnit.SECONDS);
+            assertThat(c.readClose()).isEqualTo(TlsRawConnection.Close.CLOSE_NOTIFY_THEN_FIN);
+            writer.get(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aClientThatNeverFinishesItsHandshakeIsClosedAtTheHandshakeTimeoutAndCounted() throws Exception {
+        Map<Setting, String> settings = tls("auto");
+        settings.put(Setting.TLS_HANDSHAKE_TIMEOUT, "1s");
+        try (FramepipeServer server = TestServers.start(settings)) {
+            long start = System.nanoTime(); // before the connect: the server's clock starts later
+            try (RawConnection silent = new RawConnection(server.framePort());
+                 TlsRawConnection good = new TlsRawConnection(server.framePort(), trustingTheCa())) {
+                // No ClientHello ever: the server closes the socket once the timeout has passed,
+                // and not before; meanwhile a client that did its handshake is answered.
+                assertThat(good.send(frame(Kinds.PING, 0, 1, utf8("hello"))).read().text()).isEqualTo("hello");
+                silent.socket().getInputStream().readAllBytes(); // until the server's FIN (20 s at most)
+                long waited = System.nanoTime() - start;
+                // Not before the timeout; and long before Netty's own default of 10 s, so the setting is the one applied.
+                assertThat(waited).as("ns until the server closed the silent connection")
+                        .isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1)).isLessThan(TimeUnit.SECONDS.toNanos(8));
+                assertThat(server.refusals().count(Reason.TLS_HANDSHAKE)).isEqualTo(1);
+                assertThat(good.send(frame(Kinds.PING, 0, 2, utf8("still"))).read().text()).isEqualTo("still");
+            }
         }
     }
 

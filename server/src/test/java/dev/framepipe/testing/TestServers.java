@@ -7,10 +7,22 @@ import dev.framepipe.server.FramepipeServer;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** Starts servers for tests: loopback, any free ports, small thread counts, settings overridable. */
+/**
+ * Starts servers for tests: loopback, any free ports, small thread counts, settings overridable.
+ * The transport is {@code auto} unless the test JVM sets {@value #TRANSPORT_PROPERTY} (server/pom.xml
+ * runs the server's connection tests once more with {@code nio}).
+ */
 public final class TestServers {
 
+    /** System property naming the transport of every test server: auto, epoll or nio. */
+    public static final String TRANSPORT_PROPERTY = "framepipe.test.transport";
+
     private TestServers() {
+    }
+
+    /** The transport test servers are asked for. */
+    public static String transport() {
+        return System.getProperty(TRANSPORT_PROPERTY, "auto");
     }
 
     public static FramepipeConfig config(Map<Setting, String> overrides) {
@@ -27,6 +39,7 @@ public final class TestServers {
         values.put(Setting.MAX_CONNECTION_AGE, "0s"); // a test's connection lives as long as the test needs it
         values.put(Setting.CLOSE_LINGER, "2s");
         values.put(Setting.WARMUP_ROUNDS, "0"); // tests start many servers; their kernels are warm after the first
+        values.put(Setting.TRANSPORT, transport());
         values.putAll(overrides);
         return ConfigLoader.fromValues(values);
     }

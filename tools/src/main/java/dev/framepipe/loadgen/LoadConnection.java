@@ -102,6 +102,14 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
         });
     }
 
+    /**
+     * Open loop: whether the pacer ever ticked this connection. Read after {@link #drained}
+     * (volatile, written later on the same event loop), which makes the plain field visible.
+     */
+    boolean paced() {
+        return openLoopStart != 0;
+    }
+
     /** Open loop: sends what the schedule says is due by now. The connection's event loop. */
     void tick() {
         if (stopping || ctx == null) {

@@ -207,6 +207,10 @@ public final class LoadGenerator {
                 if (!d.drained) {
                     stats.problem("answers still missing after the drain timeout");
                     stats.mismatches.increment();
+                } else if (o.rate() > 0 && !d.paced()) {
+                    // the generator's own fault: this connection sent nothing, so the rate was not the one asked for
+                    stats.problem("connection " + drivers.indexOf(d) + ": its event loop's pacer never ran");
+                    stats.mismatches.increment();
                 }
             }
             stats.finishing = true; // the closes from here on are the generator's

@@ -86,26 +86,45 @@ class LoadGeneratorTest {
         }
     }
 
+    /**
+     * An open loop never runs ahead of its schedule: the n-th request is not due before (n - 1) /
+     * rate has passed, so n answered requests take at least that long, whatever the machine does
+     * (a lower bound on time: a busy machine only makes it longer). How close a run comes to its
+     * rate is a measurement, not a test: load-tests/run.sh (scenarios 05 and 06) reports it.
+     */
     @Test
-    void anOpenLoopRunHoldsTheRequestedRate() throws Exception {
+    void anOpenLoopRunIsNeverFasterThanTheRequestedRate() throws Exception {
+        int frames = 1_500;
+        double rate = 2_000;
         LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 2, 64,
-                MixEntry.parseAll("ping:16"), Duration.ofSeconds(2), 0, Duration.ofMillis(300), 2_000, 1, true, 1,
+                MixEntry.parseAll("ping:16"), Duration.ofSeconds(30), frames, Duration.ZERO, rate, 1, true, 1,
                 Duration.ofSeconds(10));
+        long start = System.nanoTime();
         LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        assertThat(r.mismatches()).isZero();
-        assertThat(r.framesPerSecond()).isBetween(1_500.0, 2_500.0);
+        long took = System.nanoTime() - start;
+        assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+        assertThat(r.frames()).isGreaterThanOrEqualTo(frames);
+        assertThat(took).as("ns for %d frames at %.0f/s", frames, rate).isGreaterThanOrEqualTo((long) ((frames - 1) / rate * 1e9));
     }
 
+    /**
+     * Connections on two event loops: each loop's pacer must tick its own connections. A pacer
+     * that never ticked would leave its connections silent; the generator reports every
+     * connection of an open-loop run that its pacer never reached as a mismatch.
+     */
     @Test
-    void anOpenLoopWithConnectionsOnTwoThreadsHoldsTheRateWithOnePacerPerThread() throws Exception {
+    void anOpenLoopWithConnectionsOnTwoThreadsPacesEveryConnection() throws Exception {
+        int frames = 1_000;
+        double rate = 1_000;
         LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", server.framePort(), 5, 64,
-                MixEntry.parseAll("stats:64,ping:3000"), Duration.ofSeconds(2), 0, Duration.ofMillis(300), 500, 1,
+                MixEntry.parseAll("stats:64,ping:3000"), Duration.ofSeconds(30), frames, Duration.ZERO, rate, 1,
                 true, 2, Duration.ofSeconds(10));
+        long start = System.nanoTime();
         LoadResult r = LoadGenerator.run(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        long took = System.nanoTime() - start;
         assertThat(r.mismatches()).as("%s", r.problems()).isZero();
-        // A pacer that did not tick would lose 2/5 or 3/5 of the rate. (The rate is low because the
-        // test JVM runs Netty's PARANOID leak detector, which records every buffer access.)
-        assertThat(r.framesPerSecond()).isBetween(400.0, 600.0);
+        assertThat(r.frames()).isGreaterThanOrEqualTo(frames);
+        assertThat(took).isGreaterThanOrEqualTo((long) ((frames - 1) / rate * 1e9));
     }
 
     @Test

@@ -26,6 +26,8 @@ class HotPathAllocationProcessTest {
 
     /** Issue 5's budget for heap allocated per frame in steady state. */
     static final double BUDGET_BYTES_PER_FRAME = 16;
+    /** Frames of a measured run: enough that fixed costs (a scrape, a timer) weigh nothing per frame. */
+    static final long MEASURED_FRAMES = 200_000;
 
     @TempDir
     Path tmp;
@@ -45,15 +47,24 @@ class HotPathAllocationProcessTest {
             // Every answer path of small frames: STATS and COUNT (answered in place), UPPER (a
             // transform in place), PING (echo); coalesced into shared write buffers.
             String mix = "stats:64@2,upper:256@2,count:512,ping:16";
-            runLoad(framePort, mix, "4s", "warm-up"); // JIT, pools and caches reach steady state
-            double[] before = scrape(http, httpPort);
-            runLoad(framePort, mix, "4s", "measured");
-            double[] after = scrape(http, httpPort);
-
-            double frames = after[1] - before[1];
-            double bytes = after[0] - before[0];
-            assertThat(frames).as("frames completed in the measured run").isGreaterThan(100_000);
-            assertThat(bytes / frames).as("heap bytes per frame (%,.0f B over %,.0f frames)", bytes, frames)
+            // Runs of a fixed number of frames, not of a fixed time: a busy machine makes them
+            // slower, never smaller. The JIT may finish late on a busy machine too, so the
+            // measurement is repeated, with more warm-up before each, and the least taken (as
+            // testing/SteadyState does): code that allocates in steady state allocates every time.
+            runLoad(framePort, mix, 300_000, "warm-up");
+            double best = Double.MAX_VALUE;
+            String seen = "";
+            for (int attempt = 1; attempt <= 3 && best > BUDGET_BYTES_PER_FRAME; attempt++) {
+                double[] before = scrape(http, httpPort);
+                runLoad(framePort, mix, MEASURED_FRAMES, "measured-" + attempt);
+                double[] after = scrape(http, httpPort);
+                double frames = after[1] - before[1];
+                double bytes = after[0] - before[0];
+                assertThat(frames).as("frames completed in measured run %d", attempt).isGreaterThanOrEqualTo(MEASURED_FRAMES);
+                best = Math.min(best, bytes / frames);
+                seen += String.format(" %,.0f B over %,.0f frames;", bytes, frames);
+            }
+            assertThat(best).as("least heap bytes per frame of the measured runs:%s", seen)
                     .isLessThanOrEqualTo(BUDGET_BYTES_PER_FRAME);
         } finally {
             server.destroy();
@@ -63,12 +74,12 @@ class HotPathAllocationProcessTest {
         }
     }
 
-    private void runLoad(int port, String mix, String duration, String name) throws Exception {
+    private void runLoad(int port, String mix, long frames, String name) throws Exception {
         Path log = tmp.resolve(name + ".log");
         Process load = FramepipeProcesses.framepipe("load", "--port", "" + port, "--mix", mix, "--connections", "4",
-                "--depth", "64", "--duration", duration, "--warmup", "0s", "--verify", "ids")
+                "--depth", "64", "--frames", "" + frames, "--warmup", "0s", "--verify", "ids")
                 .redirectOutput(log.toFile()).start();
-        assertThat(load.waitFor(60, TimeUnit.SECONDS)).as("load run finished").isTrue();
+        assertThat(load.waitFor(120, TimeUnit.SECONDS)).as("load run finished").isTrue();
         assertThat(load.exitValue()).as("load exit status; log:%n%s", Files.readString(log)).isZero();
     }
 

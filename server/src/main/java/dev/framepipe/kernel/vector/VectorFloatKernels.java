@@ -49,6 +49,10 @@ final class VectorFloatKernels implements FloatKernels {
 
     private static final int L = FS.length();
     private static final long VB = (long) L * Float.BYTES; // bytes per FS vector
+    /** Floats from which STATS runs its vector loop (four FS vectors per step). */
+    static final int STATS_WIDTH = 4 * L;
+    /** Floats from which SCALE runs its vector loop (one FW vector per step). */
+    static final int SCALE_WIDTH = FW.length();
     /** 2048: the error bound in {@link #onePassBlock} grows with n² and is worked out for n ≤ 2048. */
     private static final int BLOCK = ScalarFloatKernels.BLOCK;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -68,6 +72,7 @@ final class VectorFloatKernels implements FloatKernels {
             HEAP.stats(segment, offset, count, acc);
             return;
         }
+        VectorPaths.entered(VectorPaths.STATS, count);
         long pos = offset;
         int left = count;
         while (left > 0) {
@@ -188,6 +193,7 @@ final class VectorFloatKernels implements FloatKernels {
             HEAP.scale(segment, offset, count, a, b);
             return;
         }
+        VectorPaths.entered(VectorPaths.SCALE, count);
         FloatVector va = FloatVector.broadcast(FW, a);
         FloatVector vb = FloatVector.broadcast(FW, b);
         long vbytes = (long) FW.length() * Float.BYTES;

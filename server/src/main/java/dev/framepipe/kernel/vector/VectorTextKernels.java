@@ -23,6 +23,8 @@ final class VectorTextKernels implements TextKernels {
 
     private static final VectorSpecies<Byte> BS = ByteVector.SPECIES_PREFERRED;
     private static final int VL = BS.length();
+    /** Bytes from which every op runs at least one step of its vector loop. */
+    static final int WIDTH = VL;
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     private static final ByteOrder NO = ByteOrder.nativeOrder(); // bytes: order irrelevant
 
@@ -33,11 +35,13 @@ final class VectorTextKernels implements TextKernels {
         return ByteVector.fromMemorySegment(BS, seg, pos, NO);
     }
 
+    /** 321 bytes of bytecode: under C2's FreqInlineSize (325), so a hot caller inlines it. Keep it so. */
     @Override
     public long validateUtf8(MemorySegment segment, long offset, long length) {
         if (!segment.isNative()) {
             return HEAP.validateUtf8(segment, offset, length);
         }
+        VectorPaths.entered(VectorPaths.VALIDATE_UTF8, length);
         long end = offset + length;
         long p = offset;
         while (true) {
@@ -94,6 +98,7 @@ final class VectorTextKernels implements TextKernels {
             HEAP.count(segment, offset, length, out);
             return;
         }
+        VectorPaths.entered(VectorPaths.COUNT, length);
         long end = offset + length;
         long endV = offset + (length - length % VL);
         long codePoints = 0;
@@ -146,6 +151,7 @@ final class VectorTextKernels implements TextKernels {
         if (!segment.isNative()) {
             return HEAP.caseMapInPlace(segment, offset, length, upper);
         }
+        VectorPaths.entered(VectorPaths.CASE_MAP_IN_PLACE, length);
         long end = offset + length;
         long endV = end - VL;
         // Phase 1, read only: first vector with a letter to change or a non-ASCII byte.
@@ -249,6 +255,7 @@ final class VectorTextKernels implements TextKernels {
         if (!src.isNative() || !dst.isNative()) {
             return HEAP.caseMapTo(src, srcOffset, length, upper, dst, dstOffset);
         }
+        VectorPaths.entered(VectorPaths.CASE_MAP_TO, length);
         long end = srcOffset + length;
         long q = srcOffset + firstNonAscii(src, srcOffset, end);
         mapAsciiRun(src, srcOffset, q, upper, dst, dstOffset);
