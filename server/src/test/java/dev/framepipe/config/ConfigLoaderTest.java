@@ -158,7 +158,7 @@ class ConfigLoaderTest {
         }
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-connections", "0")))
                 .hasMessageContaining("'http-max-connections'");
-        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-request-line", "100")))
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-request-line", "100B")))
                 .hasMessageContaining("'http-max-request-line'").hasMessageContaining("between 256");
         assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("http-max-header-bytes", "2MiB")))
                 .hasMessageContaining("'http-max-header-bytes'");

@@ -16,12 +16,6 @@ import io.netty.handler.ssl.NotSslRecordException;
 import java.io.IOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
@@ -75,42 +69,33 @@ class ConnectionErrorsTest {
         errors.bindTo(registry);
         assertThat(registry.find(ConnectionErrors.NAME).counters()).as("every port and cause up front").hasSize(10);
 
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Logger logger = Logger.getLogger(ConnectionErrors.class.getName());
-        Level before = logger.getLevel();
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(h);
-        logger.setLevel(Level.ALL);
+        // Logging goes through SLF4J to Logback: the records are read from a list appender.
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(ConnectionErrors.class.getName());
+        ch.qos.logback.classic.Level before = logger.getLevel();
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> records =
+                new ch.qos.logback.core.read.ListAppender<>();
+        records.start();
+        logger.addAppender(records);
+        logger.setLevel(ch.qos.logback.classic.Level.ALL);
         EmbeddedChannel ch = new EmbeddedChannel();
         try {
             assertThat(errors.caught(Port.HTTP, ch, new IOException("Connection reset by peer"))).isEqualTo(Cause.RESET);
             assertThat(errors.caught(Port.FRAME, ch, new SSLHandshakeException("x"))).isEqualTo(Cause.TLS);
-            assertThat(records).hasSize(2).allSatisfy(r -> {
-                assertThat(r.getLevel().intValue()).isLessThan(Level.INFO.intValue());
-                assertThat(r.getThrown()).as("no stack trace").isNull();
+            assertThat(records.list).hasSize(2).allSatisfy(r -> {
+                assertThat(r.getLevel().toInt()).isLessThan(ch.qos.logback.classic.Level.INFO.toInt());
+                assertThat(r.getThrowableProxy()).as("no stack trace").isNull();
             });
-            records.clear();
+            records.list.clear();
             NullPointerException bug = new NullPointerException("ours");
             assertThat(errors.caught(Port.FRAME, ch, bug)).isEqualTo(Cause.INTERNAL);
-            assertThat(records).singleElement().satisfies(r -> {
-                assertThat(r.getLevel()).isEqualTo(Level.WARNING);
-                assertThat(r.getThrown()).isSameAs(bug);
+            assertThat(records.list).singleElement().satisfies(r -> {
+                assertThat(r.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(r.getThrowableProxy()).isNotNull();
+                assertThat(r.getThrowableProxy().getMessage()).isEqualTo("ours");
             });
         } finally {
-            logger.removeHandler(h);
+            logger.detachAppender(records);
             logger.setLevel(before);
             ch.finishAndReleaseAll();
         }

@@ -140,10 +140,11 @@ class DrainTest {
             try (RawConnection c = new RawConnection(server.framePort())) {
                 AtomicInteger written = new AtomicInteger();
                 AtomicInteger answeredSoFar = new AtomicInteger();
+                java.util.concurrent.atomic.AtomicBoolean readerDone = new java.util.concurrent.atomic.AtomicBoolean();
                 Thread sender = Thread.ofPlatform().daemon().start(() -> {
                     try {
-                        for (int id = 0; ; id++) {
-                            while (id - answeredSoFar.get() >= 64) {
+                        for (int id = 0; !readerDone.get(); id++) {
+                            while (id - answeredSoFar.get() >= 64 && !readerDone.get()) {
                                 Thread.onSpinWait();
                             }
                             c.send(frame(Kinds.PING, 0, id, utf8("ping " + id)));
@@ -173,6 +174,8 @@ class DrainTest {
                         return new Drained(normal, declined);
                     } catch (IOException e) {
                         throw new IllegalStateException(e);
+                    } finally {
+                        readerDone.set(true); // the sender stops too
                     }
                 });
                 int warm = 2_000 + round * 97; // a different moment of the stream each round
@@ -185,6 +188,7 @@ class DrainTest {
                         .isTrue();
                 assertThat(clean).isTrue();
                 sender.join(10_000);
+                assertThat(sender.isAlive()).as("the sender stopped").isFalse();
             } finally {
                 server.close();
             }
