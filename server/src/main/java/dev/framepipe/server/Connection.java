@@ -40,6 +40,8 @@ final class Connection {
     final GracefulClose closer;
     /** The context writes go through (the last handler's): set when the pipeline is built. */
     ChannelHandlerContext ctx;
+    /** Under TLS: holds a client's close_notify back while answers are owed; null without TLS. */
+    TlsCloseGate tlsGate;
 
     State state = State.OPEN;
     /** Frames admitted (handed to the lane) and not yet answered. */

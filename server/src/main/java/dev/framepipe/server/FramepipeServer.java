@@ -164,6 +164,8 @@ public final class FramepipeServer implements AutoCloseable {
                         if (tls != null) {
                             // right after the byte counter (which counts socket bytes): every
                             // handler after it sees plain frame bytes
+                            conn.tlsGate = new TlsCloseGate(conn); // a client's close_notify waits for its answers
+                            p.addLast("tls-close", conn.tlsGate);
                             p.addLast("tls", tls.newHandler(ch.alloc()));
                             p.addLast("tls-guard", tlsGuard);
                         } else {

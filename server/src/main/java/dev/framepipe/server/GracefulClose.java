@@ -147,6 +147,9 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
     /** Closes once nothing is owed (see the class comment). I/O thread. */
     void check() {
         Connection c = conn;
+        if (c.tlsGate != null) {
+            c.tlsGate.release(); // a held close_notify (and FIN) goes on once nothing is owed
+        }
         if (c.closingOrClosed() || c.inFlight > 0) {
             return;
         }

@@ -77,7 +77,7 @@ class HalfCloseTest {
     }
 
     /** "plain", or the server's TLS provider. */
-    static final List<String> TLS_PROVIDERS = List.of("plain", "jdk");
+    static final List<String> TLS_PROVIDERS = List.of("plain", "jdk", "openssl");
 
     @ParameterizedTest(name = "{0}, {3}")
     @MethodSource("pressures")
@@ -160,6 +160,38 @@ class HalfCloseTest {
             assertThat(c.readsCleanEof()).as("after the last answer: the server's FIN, no answer to the cut frame")
                     .isTrue();
             sent.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The server holds back a TLS record that may be a close_notify while answers are owed; a
+     * record of that size can also carry two bytes of a frame. Such records (a frame written two
+     * bytes at a time, each write its own record) must only wait for the answers before them,
+     * never for ever.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"openssl", "jdk"})
+    void framesWrittenTwoBytesPerTlsRecordAreAnsweredWhileOthersAreInFlight(String provider) throws Exception {
+        Map<Setting, String> settings = new EnumMap<>(Setting.class);
+        settings.put(Setting.TLS_CERT_CHAIN, serverPem.chain().toString());
+        settings.put(Setting.TLS_KEY, serverPem.key().toString());
+        settings.put(Setting.TLS_PROVIDER, provider);
+        try (FramepipeServer server = TestServers.start(settings);
+             RawConnection c = RawConnection.tls(server.framePort(), trusting(ca))) {
+            float[] big = new float[1 << 16];
+            for (int id = 0; id < 20; id++) {
+                c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, id, floats(big))); // work in flight meanwhile
+                byte[] small = frame(Kinds.PING, 0, 1000 + id, utf8("two bytes at a time " + id));
+                for (int at = 0; at < small.length; at += 2) {
+                    c.send(java.util.Arrays.copyOfRange(small, at, Math.min(small.length, at + 2)));
+                }
+            }
+            for (int id = 0; id < 20; id++) {
+                assertThat(c.read().id()).isEqualTo(id);
+                Response ping = c.read();
+                assertThat(ping.id()).isEqualTo(1000 + id);
+                assertThat(ping.text()).isEqualTo("two bytes at a time " + id);
+            }
         }
     }
 
