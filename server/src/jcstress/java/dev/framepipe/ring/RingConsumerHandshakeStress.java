@@ -63,8 +63,18 @@ public final class RingConsumerHandshakeStress {
         int submissions;
 
         Handshake(int capacity, int batchLimit, int preloaded) {
+            this(capacity, batchLimit, preloaded, false);
+        }
+
+        /**
+         * @param onExecutor the consumer of the completion direction: its drain runs on an
+         *        executor (a Netty event loop in the service) instead of the pool, never parking
+         */
+        Handshake(int capacity, int batchLimit, int preloaded, boolean onExecutor) {
             ring = new SpscRing<>(capacity);
-            consumer = new RingConsumer<>(ring, ForkJoinPool.commonPool(), recorder, batchLimit);
+            consumer = onExecutor
+                    ? new RingConsumer<>(ring, (java.util.concurrent.Executor) Runnable::run, recorder, batchLimit)
+                    : new RingConsumer<>(ring, ForkJoinPool.commonPool(), recorder, batchLimit);
             for (int v = 1; v <= preloaded; v++) {
                 ring.offer(v);
             }
@@ -193,6 +203,38 @@ public final class RingConsumerHandshakeStress {
 
         @Actor
         public void drain(IIII_Result r) {
+            runDrain(r);
+        }
+
+        @Arbiter
+        public void arbiter(IIII_Result r) {
+            judge(r);
+        }
+    }
+
+    @JCStressTest
+    @Description("The completion direction (pipeline.Lane: workers hand answered batches back to the I/O thread):"
+            + " two deferred offers and one wakeUp by the worker racing the event loop's drain with 1 batch left")
+    @Outcome(id = {"0, 3, 0, 0"}, expect = ACCEPTABLE, desc = "the running drain took all three")
+    @Outcome(id = {"1, 1, 0, 0", "1, 2, 0, 0"}, expect = ACCEPTABLE,
+            desc = "the drain went idle with batches still to come; the wake-up scheduled one new drain")
+    @Outcome(id = {"1, 3, 0, 0"}, expect = ACCEPTABLE_INTERESTING, desc = "one spurious wake-up")
+    @Outcome(expect = FORBIDDEN, desc = "lost wake-up (a batch stranded), a second drain, or broken batches")
+    @State
+    public static class WriteBackWakeUpDeferredBurst extends Handshake {
+        public WriteBackWakeUpDeferredBurst() {
+            super(4, 1, 1, true);
+        }
+
+        @Actor
+        public void worker() {
+            offerDeferred(2);
+            offerDeferred(3);
+            wakeUp();
+        }
+
+        @Actor
+        public void eventLoop(IIII_Result r) {
             runDrain(r);
         }
 

@@ -42,6 +42,12 @@ final class ServeCommand {
     private static int serve(FramepipeConfig config) {
         FramepipeServer server = new FramepipeServer(config);
         CountDownLatch stop = new CountDownLatch(1);
+        // SIGTERM and SIGINT start the drain; exit status 0 once it is done (a shutdown hook
+        // alone would end with 143). Installed before start: readiness can turn 200 before
+        // start() returns, and a signal that early must drain too, not kill the JVM.
+        sun.misc.SignalHandler handler = sig -> stop.countDown();
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
         try {
             server.start();
         } catch (Exception e) {
@@ -54,11 +60,6 @@ final class ServeCommand {
             }
             return e instanceof ConfigException ? 2 : 1;
         }
-        // SIGTERM and SIGINT start the drain; exit status 0 once it is done (a shutdown hook
-        // alone would end with 143).
-        sun.misc.SignalHandler handler = sig -> stop.countDown();
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
         try {
             stop.await();
             boolean clean = server.drainAndStop();

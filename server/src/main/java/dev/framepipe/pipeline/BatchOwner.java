@@ -19,6 +19,14 @@ public abstract class BatchOwner {
      */
     protected abstract void answered(Batch batch, long nowNanos);
 
+    /**
+     * The lane has released the buffers of the batch just {@link #answered}: memory counted
+     * against them may be given back now. Not earlier: a budget returned before its buffer is
+     * freed lets another connection allocate while both are still pinned.
+     */
+    protected void buffersReleased() {
+    }
+
     /** Called once after a round of {@link #answered} calls: flush, resume reading, close. */
     protected abstract void endOfRound();
 }

@@ -216,6 +216,7 @@ public final class Lane {
             }
             owner.answered(batch, now);
             batch.release();
+            owner.buffersReleased();
             batch.recycle();
         }
 

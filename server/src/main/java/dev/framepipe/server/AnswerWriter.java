@@ -22,7 +22,11 @@ final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
 
     private final Connection conn;
     private final int resumeInFlight;
-    /** The reservation of the batch being written, while its answer is in its source. */
+    /**
+     * The reservation of the batch being answered, from {@link #answered} until a write whose
+     * answer lies in the source takes it over (released when that write has left) or the lane
+     * has freed the source ({@link #buffersReleased}).
+     */
     private long charge;
 
     AnswerWriter(Connection conn) {
@@ -34,15 +38,17 @@ final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
     protected void answered(Batch batch, long nowNanos) {
         Connection c = conn;
         c.inFlight -= batch.count();
-        long reserved = batch.charged();
+        charge = batch.charged(); // given back in buffersReleased unless a write takes it over
         if (c.state == Connection.State.CLOSED) {
-            release(reserved); // the client is gone; the answers have nowhere to go
-            return;
+            return; // the client is gone; the answers have nowhere to go
         }
         c.counters.completed(batch, nowNanos - batch.startNanos());
-        charge = reserved;
         batch.writeAnswers(this);
-        release(charge); // not handed to a write: the source is free once the lane releases it
+    }
+
+    @Override
+    protected void buffersReleased() {
+        release(charge); // not handed to a write: the source is freed by now
         charge = 0;
     }
 

@@ -21,7 +21,8 @@ import org.junit.platform.launcher.LauncherSessionListener;
  *       sleeping for a random 0-2 ms (they also take safepoints and allocate).</li>
  *   <li>{@link #pause()}: test clients call it between writes and reads; in contention mode it
  *       sleeps for a random 0-3 ms, or yields, so the server sees uneven arrivals.</li>
- *   <li>{@link #rounds(int)}: tests that repeat a scenario repeat it three times as often.</li>
+ *   <li>{@link #rounds(int)}: tests that repeat a scenario repeat it
+ *       {@code framepipe.contention.repeat} times as often (default 1).</li>
  * </ul>
  * Installed as a {@link LauncherSessionListener}: the load starts before the first test of the
  * JVM and stops after the last. Without the property nothing here runs.
@@ -35,9 +36,16 @@ public final class Contention implements LauncherSessionListener {
     private static final List<Thread> threads = new ArrayList<>();
     private static volatile boolean running;
 
-    /** How many times to repeat a scenario: {@code normal}, or three times that under contention. */
+    /**
+     * Repetitions of a scenario under contention ({@code -Dframepipe.contention.repeat}, 1 in
+     * CI, where the contention execution must stay within a few minutes; raise it to hunt a
+     * rare race).
+     */
+    private static final int REPEAT = Math.max(1, Integer.getInteger("framepipe.contention.repeat", 1));
+
+    /** How many times to repeat a scenario: {@code normal}, times the repeat factor under contention. */
     public static int rounds(int normal) {
-        return ON ? 3 * normal : normal;
+        return ON ? REPEAT * normal : normal;
     }
 
     /** A random pause of a test client under contention (0-3 ms, or a yield); nothing otherwise. */
