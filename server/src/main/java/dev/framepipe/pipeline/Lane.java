@@ -4,9 +4,11 @@ import dev.framepipe.ring.RingConsumer;
 import dev.framepipe.ring.SpscRing;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The path of batches between one I/O thread and the workers, as wiring: a request ring whose
@@ -44,6 +46,9 @@ public final class Lane {
      */
     static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    /** How long answers a worker has made may wait for the rest of its drain batch ({@link Work}). */
+    static final long ANSWER_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+
     private final int index;
     private final EventLoop loop;
     private final RingConsumer<Batch> requests;
@@ -80,12 +85,17 @@ public final class Lane {
      */
     public Lane(int index, EventLoop loop, ForkJoinPool pool, BatchProcessor processor, int capacity,
                 long idleParkNanos) {
+        this(index, loop, pool, processor::process, capacity, idleParkNanos);
+    }
+
+    /** With the workers' step given as a function (tests slow it down or block it). */
+    Lane(int index, EventLoop loop, ForkJoinPool pool, Consumer<Batch> process, int capacity, long idleParkNanos) {
         this.index = index;
         this.loop = loop;
         this.capacity = capacity;
         this.resumeThreshold = Math.max(1, capacity / 4);
         this.completions = new RingConsumer<>(new SpscRing<>(capacity), loop, new WriteBack(), capacity);
-        this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, new Work(processor, completions),
+        this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, new Work(process, completions),
                 Math.min(capacity, 64), idleParkNanos);
         this.batches = new BatchPool(capacity);
     }
@@ -168,34 +178,81 @@ public final class Lane {
         }
     }
 
+    /**
+     * Releases the batches left in either ring: batches of connections cut while they were in
+     * flight, when the I/O thread stopped before the workers handed them back. Only once the
+     * worker pool and this lane's I/O thread have both terminated, so that no drain can run
+     * (each drain run gives up its ring's consumer role when it ends; the caller's thread takes
+     * it here).
+     *
+     * @return how many batches were released
+     */
+    public int releaseLeftovers() {
+        int n = 0;
+        for (SpscRing<Batch> ring : List.of(requests.ring(), completions.ring())) {
+            Batch b;
+            while ((b = ring.poll()) != null) {
+                b.release();
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Runs {@code resume} on the I/O thread once the lane has room again. I/O thread. */
     public void waitForRoom(Runnable resume) {
         waitingForRoom.add(resume);
     }
 
-    /** Worker side: answers each batch and hands it back; one drain at a time. */
+    /**
+     * Worker side: answers each batch and hands it back; one drain at a time. The I/O thread is
+     * woken once per drain batch (up to 64 request batches), so that one wake-up and one flush
+     * carry many batches' answers; but once answers made have waited {@link #ANSWER_WAIT_NANOS},
+     * the next request batch to finish wakes it. Without that, a drain batch of slow batches
+     * (large frames, or a worker starved of CPU) held every answer until its last batch was
+     * done; now an answer waits behind one further batch at most.
+     */
     private static final class Work implements RingConsumer.BatchHandler<Batch> {
-        private final BatchProcessor processor;
+        private final Consumer<Batch> process;
         private final RingConsumer<Batch> completions;
+        /** When the oldest answer not yet announced to the I/O thread was offered; 0: none. Drain-private. */
+        private long waitingSince;
 
-        Work(BatchProcessor processor, RingConsumer<Batch> completions) {
-            this.processor = processor;
+        Work(Consumer<Batch> process, RingConsumer<Batch> completions) {
+            this.process = process;
             this.completions = completions;
         }
 
         @Override
         public void onElement(Batch batch) {
-            processor.process(batch);
+            process.accept(batch);
             if (!completions.offerDeferred(batch)) {
                 throw new IllegalStateException("completion ring full"); // bounded by inFlight, cannot happen
+            }
+            long now = System.nanoTime();
+            if (waitingSince == 0) {
+                waitingSince = now | 1; // never 0
+            } else if (now - waitingSince >= ANSWER_WAIT_NANOS) {
+                waitingSince = 0;
+                announce();
             }
         }
 
         @Override
         public void onBatchEnd() {
+            waitingSince = 0;
             // The next run may be on another pool thread; the drain's scheduling hand-off orders it.
             assert completions.ring().releaseProducerRole();
-            completions.wakeUp();
+            announce();
+        }
+
+        private void announce() {
+            try {
+                completions.wakeUp();
+            } catch (RejectedExecutionException e) {
+                // The I/O thread has stopped (the server stops; it waited for the workers in
+                // vain): the batches stay in the ring, and releaseLeftovers() frees them.
+            }
         }
     }
 

@@ -327,12 +327,24 @@ public final class FramepipeServer implements AutoCloseable {
         if (acceptGroup != null) {
             acceptGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         }
-        if (ioGroup != null) {
-            ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-        }
+        // Workers first: batches still in flight (a connection cut at the drain timeout) are
+        // answered and handed back while the I/O threads run, and the I/O threads' last tasks
+        // release them. Whatever is left after both stopped is released here.
         if (workers != null) {
             workers.shutdown();
             workers.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        if (ioGroup != null) {
+            ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
+        if (lanes != null && (workers == null || workers.isTerminated()) && ioGroup.isTerminated()) {
+            int left = 0;
+            for (Lane lane : lanes) {
+                left += lane.releaseLeftovers();
+            }
+            if (left > 0) {
+                LOG.log(System.Logger.Level.WARNING, "released " + left + " batches left in flight at stop");
+            }
         }
         metrics.close();
         LOG.log(System.Logger.Level.INFO, "framepipe stopped");

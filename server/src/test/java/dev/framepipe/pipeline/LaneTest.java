@@ -20,8 +20,11 @@ import org.junit.jupiter.api.Test;
 /**
  * When a lane wakes its workers: small batches share one wake-up at the end of the event loop's
  * round (a task queued on the loop), a batch of {@link Lane#WAKE_AT_ONCE_BYTES} or more wakes
- * them as soon as it is submitted; and a batch comes back to its owner on the lane's loop. Each test submits from inside a task that keeps the loop busy,
- * so the round cannot end while it looks: the outcome does not depend on timing.
+ * them as soon as it is submitted; a batch comes back to its owner on the lane's loop, and
+ * answers already made come back while the worker is still busy with the rest of its drain
+ * batch; batches left in the rings when everything has stopped are released. Each test submits
+ * from inside a task that keeps the loop busy, so the round cannot end while it looks: the
+ * outcome does not depend on timing.
  */
 class LaneTest {
 
@@ -102,5 +105,74 @@ class LaneTest {
         }).get(60, TimeUnit.SECONDS);
         assertThat(waiting).as("batches still in the request ring when the round ends").isEqualTo(1);
         assertThat(answered.await(30, TimeUnit.SECONDS)).as("answered once the round's publish ran").isTrue();
+    }
+
+    @Test
+    void answersAlreadyMadeGoBackWhileTheWorkerIsStillBusyWithItsDrainBatch() throws Exception {
+        // One drain batch of three request batches: the second takes longer than
+        // ANSWER_WAIT_NANOS, the third blocks until the test lets it go.
+        CountDownLatch third = new CountDownLatch(1);
+        CountDownLatch firstTwo = new CountDownLatch(2);
+        java.util.concurrent.atomic.AtomicInteger processed = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean thirdDone = new java.util.concurrent.atomic.AtomicBoolean();
+        BatchOwner counting = new BatchOwner() {
+            @Override
+            protected void answered(Batch batch, long nowNanos) {
+                firstTwo.countDown();
+            }
+
+            @Override
+            protected void endOfRound() {
+            }
+        };
+        Lane slow = new Lane(1, loop, pool, b -> {
+            int n = processed.incrementAndGet();
+            if (n == 2) {
+                java.util.concurrent.locks.LockSupport.parkNanos(Lane.ANSWER_WAIT_NANOS * 10);
+            } else if (n == 3) {
+                try {
+                    third.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                thirdDone.set(true);
+            }
+        }, 64, 0);
+        loop.submit(() -> {
+            for (int i = 0; i < 3; i++) {
+                Batch b = slow.takeBatch(counting);
+                b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
+                slow.submit(b, 0); // small: one wake-up at the end of this task: one drain batch of three
+            }
+        }).get(30, TimeUnit.SECONDS);
+        try {
+            assertThat(firstTwo.await(20, TimeUnit.SECONDS))
+                    .as("the first two answers came back while the third batch was still being worked on")
+                    .isTrue();
+            assertThat(thirdDone.get()).as("the third batch is still held").isFalse();
+        } finally {
+            third.countDown();
+        }
+    }
+
+    @Test
+    void batchesLeftInTheRingsWhenEverythingStoppedAreReleased() throws Exception {
+        ForkJoinPool stopped = new ForkJoinPool(1);
+        stopped.shutdown();
+        Lane cut = new Lane(2, loop, stopped, b -> { }, 64, 0);
+        ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
+        Batch batch = loop.submit(() -> {
+            Batch b = cut.takeBatch(owner);
+            b.add(frame, 0, 64, OpType.of(Kinds.PING, Kinds.OP_PING), 64);
+            b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
+            cut.submit(b, Lane.WAKE_AT_ONCE_BYTES); // the pool refuses the drain: the batch stays
+            return b;
+        }).get(30, TimeUnit.SECONDS);
+        assertThat(frame.refCnt()).as("the batch holds the frame's buffer").isEqualTo(2);
+        frame.release();
+        assertThat(cut.releaseLeftovers()).isEqualTo(1);
+        assertThat(frame.refCnt()).as("released with the batch").isZero();
+        assertThat(cut.releaseLeftovers()).isZero();
+        assertThat(batch).isNotNull();
     }
 }
