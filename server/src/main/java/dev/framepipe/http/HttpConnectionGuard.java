@@ -3,7 +3,7 @@ package dev.framepipe.http;
 import dev.framepipe.config.FramepipeConfig.HttpSettings;
 import dev.framepipe.metrics.RefusalMetrics;
 import dev.framepipe.metrics.RefusalMetrics.Reason;
-import dev.framepipe.server.TlsClose;
+import dev.framepipe.security.TlsClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelDuplexHandler;

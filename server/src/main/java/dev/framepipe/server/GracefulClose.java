@@ -2,6 +2,7 @@ package dev.framepipe.server;
 
 import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.metrics.RefusalMetrics;
+import dev.framepipe.security.TlsClose;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

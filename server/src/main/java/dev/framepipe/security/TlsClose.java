@@ -1,4 +1,4 @@
-package dev.framepipe.server;
+package dev.framepipe.security;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
