@@ -2,7 +2,7 @@
 # Interleaved JMH rounds for the ring benchmarks, then medians per benchmark. The JVM flags the
 # ring needs (the Unsafe export, or the VarHandle switch) come from RingBenchmark's @Fork annotations.
 #
-# The machine has 2 cores shared with other builds, so the load changes from one minute to the
+# On a busy 2-core machine the load changes from one minute to the
 # next; one long JMH run measures queue A under one load and queue B under another. This runs
 # ROUNDS short JMH invocations back to back, each covering every selected benchmark, so that every
 # benchmark samples every period of load, and reports the median of all measurement iterations.

@@ -35,8 +35,8 @@ import org.openjdk.jmh.infra.Control;
  *       {@link #DRAIN_LIMIT} elements per call with the queue's own {@code drain}, as
  *       RingConsumer does in the pipeline; the {@code elements} counter is the hand-off rate.</li>
  *   <li>{@code pingPong_*}: round trip of one token through two queues, ping thread and pong
- *       thread both spinning (SampleTime, ns per round trip). Read the median (p50): on 2 cores
- *       shared with other builds, a round trip in which either thread was descheduled takes
+ *       thread both spinning (SampleTime, ns per round trip). Read the median (p50): on 2 busy
+ *       cores, a round trip in which either thread was descheduled takes
  *       milliseconds, and a handful of those dominate an average.</li>
  *   <li>{@code ringConsumer_*}: the producer side of RingConsumer (ring offer + full fence +
  *       scheduled check) with the drain on a 1-worker ForkJoinPool, and the round trip of a token
@@ -77,8 +77,8 @@ public class RingBenchmark {
     static final Integer TOKEN = 7;
 
     /**
-     * The same back-off for every queue: spin briefly, then yield. On this 2-core machine shared
-     * with other builds, a pure spin burns the time slice its descheduled partner needs, and the
+     * The same back-off for every queue: spin briefly, then yield. On a busy 2-core
+     * machine, a pure spin burns the time slice its descheduled partner needs, and the
      * scores then measure the scheduler rather than the queue.
      */
     static void backOff(int idle) {
@@ -365,7 +365,7 @@ public class RingBenchmark {
 
     /**
      * Offer BURST then poll BURST on one thread: ns per operation with every line in L1. Needs
-     * one core only, so it is the number least disturbed by the other builds on this machine.
+     * one core only, so it is the number least disturbed by other load on the machine.
      */
     @Benchmark
     @BenchmarkMode(Mode.AverageTime)

@@ -15,7 +15,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Noise-robust companion to {@link FloatKernelsBench} for a box shared with other builds: runs
+ * Noise-robust companion to {@link FloatKernelsBench} for a busy machine: runs
  * the STATS variants round-robin in one JVM (so load drift hits all alike) and times each slice
  * in thread CPU time (time spent descheduled does not count). Prints the median ns per op.
  * All variants share {@code StatsVariants.run}, so only a few are included: with more of them
