@@ -35,14 +35,14 @@ public final class Lane {
     /**
      * Batches of at least this many bytes wake the workers at once instead of at the end of the
      * loop round: one round may read megabytes from other connections, and with few large frames
-     * in flight per connection that wait is the throughput (docs/performance.md, large frames).
+     * in flight per connection that wait is the throughput (docs/performance.md, "Design choices").
      */
     static final int WAKE_AT_ONCE_BYTES = 64 * 1024;
     /**
      * How long the drain, on an empty request ring, keeps its pool thread parked for the next
      * batches before giving it back: longer than the gap between event-loop rounds under load, so
      * a busy lane's wake-up is one unpark, without the pool's spinning and re-submission
-     * (docs/performance.md, the parked drain).
+     * (docs/performance.md, "Design choices").
      */
     static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
