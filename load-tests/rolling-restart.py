@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import array
 import csv
+from datetime import datetime
 import io
 import json
 import math
@@ -167,7 +168,8 @@ def cmd_stop(name: str, pid: str, frame_port: str, http_port: str, sock_path: st
     last frame connection is gone, so a scrape "just before the exit" cannot be timed from
     outside. Instead a sentinel connection is opened to the replica's frame port (directly, not
     through HAProxy) before the SIGTERM and sends nothing. When the drain begins the replica
-    sends it a FIN at once (nothing is owed on it) and then waits up to close-linger for it to
+    sends it a FIN once close-linger has passed without a request to decline (nothing is owed on
+    it) and then waits up to close-linger again for it to
     close; the sentinel stays open meanwhile, which keeps the HTTP port up. Once the replica
     reports a single open connection (the sentinel), every other connection is closed and
     every frame it will ever answer is counted: that scrape is final, then the sentinel closes.
@@ -439,6 +441,17 @@ def cmd_report(work: str, report: str) -> int:
     haproxy_end = json.loads((w / "haproxy-end.json").read_text())
 
     # Restarts: SIGTERM, the old process gone, the new one ready, HAProxy UP again.
+    # When each process began its drain (closed its port): its log's "draining N connections".
+    drains = {}
+    for name in names:
+        f = w / f"{name}.log"
+        lines = f.read_text(errors="replace").splitlines() if f.exists() else []
+        stamps = [ln.split()[0] for ln in lines if " draining " in ln and " connections" in ln]
+        for gen, stamp in enumerate(stamps):
+            try:
+                drains[(name, gen)] = int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+            except ValueError:
+                pass
     restarts = []
     by = {}
     for t, ev, name, gen in events:
@@ -448,7 +461,7 @@ def cmd_report(work: str, report: str) -> int:
             old, new = by[(name, gen)], by.get((name, gen + 1), {})
             stop = stops.get((name, gen), {})
             restarts.append({"name": name, "gen": gen, "sigterm": t, "down": stop.get("haproxy_down_ms"),
-                             "fin": stop.get("drain_fin_ms"), "exited": old.get("exited"),
+                             "fin": drains.get((name, gen)), "exited": old.get("exited"),
                              "ready": new.get("ready"), "up": new.get("up")})
     after = conf["around_after_up_s"] * 1000
     windows = [(r["sigterm"] - 1000, (r["up"] or r["sigterm"]) + after) for r in restarts]
@@ -554,6 +567,13 @@ def cmd_report(work: str, report: str) -> int:
                  f"HAProxy: {econ} connect errors, {wretr} retries, {wredis} redispatches, {len(retried)} retried"
                  f" connections in its log; replicas: {refused_not_ready} refused while not ready"))
     soft = []
+    # Every connection a client had to replace ended in a drain or a retirement with requests in
+    # flight (the clients always have some): each should have ended with a SHUTTING_DOWN, not a
+    # FIN that crossed requests on the wire. A client's last connection ends when the load stops.
+    ended = sum(x["connections"] - (conf["clients"] if x is java else conf["py_clients"]) for x in clients)
+    soft.append(("every connection ended by a drain or retirement under load ended with a SHUTTING_DOWN",
+                 client_declined >= ended,
+                 f"{client_declined:,} SHUTTING_DOWN answers for {ended:,} connections ended by the servers"))
     sp = percentile(lat["java"]["steady"], 99)
     ap = percentile(lat["java"]["around"], 99)
     soft.append(("p99 around restarts <= 2 x steady (Java client)", ap <= 2 * sp if sp else False,

@@ -60,7 +60,8 @@ case "$DURATION" in  # seconds, or with a unit: 300, 300s, 5min, 5m
 esac
 [[ "$DURATION_S" =~ ^[0-9]+$ ]] || bad "DURATION must be seconds (300), 300s or 5min, not '$DURATION'"
 STAMP=$(date -u +%Y-%m-%d-%H%M)
-REPORT=${REPORT:-$ROOT/load-tests/results/rolling-restart-$([ "$BRIEF" = 1 ] && echo "brief-")$STAMP.md}
+KIND=; [ "$BRIEF" = 1 ] && KIND=brief-
+REPORT=${REPORT:-$ROOT/load-tests/results/rolling-restart-$KIND$STAMP.md}
 mkdir -p "$(dirname "$REPORT")"
 
 # ---- HAProxy: Debian's package. Installing it must not leave a system service running. ----
@@ -243,7 +244,7 @@ cat > "$WORK/conf.json" <<EOF
  "around_after_up_s": 10, "spread_after_s": $SPREAD_AFTER, "table_every_s": $([ "$BRIEF" = 1 ] && echo 5 || echo 10),
  "inter_ms": $INTER_MS, "serve_args": "$SERVE_ARGS", "haproxy_version": "$HAPROXY_VERSION",
  "loadavg": "$LOADAVG", "commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
- "command": "$( [ "$BRIEF" = 1 ] && echo "BRIEF=1 ")load-tests/rolling-restart.sh",
+ "command": "$( [ "$BRIEF" = 1 ] && echo "BRIEF=1 " || true)load-tests/rolling-restart.sh",
  "settings": "CLIENTS=$CLIENTS DEPTH=$DEPTH PY_CLIENTS=$PY_CLIENTS PY_DEPTH=$PY_DEPTH REPLICAS=$REPLICAS DURATION=$DURATION STEADY=$STEADY PAUSE=$PAUSE SPREAD_AFTER=$SPREAD_AFTER INTER_MS=$INTER_MS"}
 EOF
 status=0
