@@ -2,6 +2,7 @@
 """Helpers of load-tests/rolling-restart.sh (standard library only, Python 3.11+).
 
   scrape HTTP_PORT                      the counters the report uses, as JSON, from /metrics
+  haproxy-cmd STATS_SOCKET COMMAND       one command on HAProxy's stats socket (e.g. set server)
   haproxy-wait STATS_SOCKET SERVER STATE TIMEOUT
                                         waits until HAProxy reports SERVER (backend 'replicas')
                                         UP or DOWN; prints the time it saw it (epoch ms)
@@ -666,7 +667,8 @@ def cmd_report(work: str, report: str) -> int:
     p("Times in seconds after the SIGTERM. HAProxy DOWN: the health check saw the 503 twice; "
       "drain: the replica closed its port and began closing connections (drain-delay after the "
       "SIGTERM); exit: the process ended; ready: the new process answered `/health/ready` 200; "
-      "UP: HAProxy sent it traffic again.")
+      "UP: HAProxy sent it traffic again (the script keeps a restarting replica in HAProxy's "
+      "maintenance state until it has read the new process's counters at ready).")
     p("")
     p("| replica | HAProxy DOWN | drain | exit | ready | UP | p99 / max in the drain (ms) | p99 / max after UP (ms) |")
     p("|---|---:|---:|---:|---:|---:|---|---|")
@@ -766,6 +768,12 @@ def main(argv: list[str]) -> int:
         return 0
     if cmd == "haproxy-wait":
         return cmd_haproxy_wait(*args)
+    if cmd == "haproxy-cmd":  # a command on HAProxy's stats socket; fails on any answer but an empty one
+        out = haproxy(args[0], args[1]).strip()
+        if out:
+            print(f"rolling-restart: HAProxy answered '{args[1]}' with: {out}", file=sys.stderr)
+            return 1
+        return 0
     if cmd == "haproxy-stat":
         print(json.dumps(haproxy_servers(args[0])))
         return 0

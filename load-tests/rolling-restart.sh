@@ -214,8 +214,13 @@ for i in "${!NAMES[@]}"; do
   log "restarting $name: SIGTERM"
   stop_replica "$i"
   log "$name exited; starting it again"
+  # Held in HAProxy's maintenance state until its counters are read at ready: otherwise HAProxy's
+  # own checks can send it traffic before that reading under a loaded machine, and the reading
+  # would no longer be the process's zero point. Then back to the health checks' verdict.
+  python3 "$HELPER" haproxy-cmd "$SOCK" "set server replicas/$name state maint"
   start_replica "$i" $(( ${GEN[$i]} + 1 ))
   wait_ready "$i"
+  python3 "$HELPER" haproxy-cmd "$SOCK" "set server replicas/$name state ready"
   python3 "$HELPER" haproxy-wait "$SOCK" "$name" UP 60 | { read -r t; echo "$t up $name ${GEN[$i]}" >> "$WORK/events.txt"; }
   log "$name is UP in HAProxy"
   LAST_UP=$(date +%s)
