@@ -10,8 +10,8 @@
 # resends, server-completed against client-answered per replica, p99 steady against around
 # restarts, connections per replica over time, and verdicts against the targets.
 #
-#   load-tests/rolling-restart.sh                 the full run (about 6 minutes)
-#   BRIEF=1 load-tests/rolling-restart.sh         a short run (about 2 minutes: shorter pauses,
+#   load-tests/rolling-restart.sh                 the full run (about 8 minutes on a busy 2-core machine)
+#   BRIEF=1 load-tests/rolling-restart.sh         a short run (about 3.5 minutes: shorter pauses,
 #                                                 max-connection-age 10s, fewer warm-up rounds)
 # Environment (defaults of the full run; BRIEF=1 changes those marked *):
 #   CLIENTS=8 DEPTH=64        Java reconnecting clients and requests in flight each
@@ -29,7 +29,8 @@
 #
 # Exit status: 0 when the targets that must hold held (no failed request, server-completed =
 # client-answered, no connection refused by a draining replica); 1 when one did not (the report
-# says which); 2 a bad setting. The p99 ratio and the spread are reported as PASS or MISS.
+# says which); 2 a bad setting. A SHUTTING_DOWN for every connection the servers ended, the p99
+# ratio and the spread are reported as PASS or MISS.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FP="$ROOT/bin/framepipe"
