@@ -37,6 +37,7 @@ def test_declined_requests_are_sent_again_once_in_order() -> None:
         assert first[:3] == [b"0", b"1", b"2"]
         assert second == [str(i).encode() for i in range(3, 10)]  # each once, in order
         assert c.connections == 2 and c.resent == 7
+        assert c.declined == 1  # the 4th; the rest ended with the connection, unanswered
         c.close()
     finally:
         server.close()
@@ -54,6 +55,7 @@ def test_unanswered_at_a_clean_close_are_sent_again() -> None:
         with framepipe.ReconnectingClient("127.0.0.1", server.port) as c:
             assert [f.result(5) for f in pings(c, 6)] == [str(i).encode() for i in range(6)]
             assert c.connections == 2
+            assert c.declined == 0  # a bare FIN declines nothing
             assert [p for *_, p in server.frames[1]][:1] == [b"2"]
     finally:
         server.close()
@@ -98,6 +100,7 @@ def test_a_request_declined_max_attempts_times_ends_with_shutting_down() -> None
             with pytest.raises(framepipe.ShuttingDown):
                 c.ping(b"x", timeout=10)
             assert len(server.frames) == 3 and c.connections == 3
+            assert c.declined == 3 and c.resent == 2
     finally:
         server.close()
 

@@ -118,6 +118,7 @@ class _Resender:
         self._connect_failures = 0
         self._connections = 0
         self._resent = 0
+        self._declined = 0
 
     def _retire(self, client: Any) -> None:
         """Closes a connection nobody sends on any more, without blocking."""
@@ -142,6 +143,7 @@ class _Resender:
             response, now = inner.result(), self._clock()
             deferred.append(lambda: _complete(request, response, now))
         elif isinstance(error, ShuttingDown):
+            self._declined += 1
             request.outcome = _Outcome.RESEND  # declined: not run, nor anything after it
             request.declined = error
             session.usable = False
@@ -235,6 +237,12 @@ class _Resender:
     def resent(self) -> int:
         """Requests sent again because the server had not run them."""
         return self._resent
+
+    @property
+    def declined(self) -> int:
+        """SHUTTING_DOWN answers received (a drain or ``max-connection-age`` declining a
+        request); requests sent again after a clean close without one count in ``resent`` only."""
+        return self._declined
 
 
 class ReconnectingClient(SyncOperations, _Resender):

@@ -20,7 +20,7 @@ public enum Setting {
     IDLE_TIMEOUT("idle-timeout", "5min", "close a connection with no complete frame for this long (0 = never)"),
     DRAIN_DELAY("drain-delay", "5s", "after SIGTERM, serve on while not ready (503) for this long before closing the port and draining, so load balancers move new connections away first"),
     DRAIN_TIMEOUT("drain-timeout", "30s", "longest drain (after drain-delay) before connections are cut"),
-    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released (also after an HTTP refusal)"),
+    CLOSE_LINGER("close-linger", "2s", "after the server's FIN, how long unread input is discarded before the socket is released (also after an HTTP refusal); before the FIN of a drain or a retirement, how long to wait for a request to decline"),
     TRANSPORT("transport", "auto", "auto (epoll where available), epoll or nio"),
     ALLOCATOR("allocator", "pooled", "pooled (PooledByteBufAllocator) or adaptive (Netty 4.2's default)"),
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),

@@ -24,6 +24,11 @@ import java.util.concurrent.TimeUnit;
  * retiring connection also first reads whatever already sat in its receive buffer (one pass of
  * its event loop with reading on, {@link LoopIoHandler#afterNextIo}): the first request found
  * there is declined, so a request the client sent before the drain is never dropped unanswered.
+ * When nothing was there, it keeps reading for up to {@code close-linger} before its FIN and
+ * declines the first request that arrives meanwhile: a pipelining client has requests on the
+ * wire at any moment, and without the wait the FIN would cross them and they would be read only
+ * to be discarded, neither answered nor declined. An idle client gets its FIN when the wait
+ * ends; one that half-closed, at once.
  *
  * <h2>How</h2>
  * Every answer is flushed, then the sending side is shut down (FIN; over TLS close_notify
@@ -43,6 +48,9 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
     private boolean closeRequested;
     /** Draining or retiring: the receive buffer has been read once with reading on. */
     private boolean drainRead;
+    /** Draining or retiring with nothing declined: how long to wait for a request to decline. */
+    private ScheduledFuture<?> declineWait;
+    private boolean declineWaitOver;
 
     GracefulClose(Connection conn) {
         this.conn = conn;
@@ -69,6 +77,7 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
             lingerTimer.cancel(false);
             lingerTimer = null;
         }
+        cancelDeclineWait();
         conn.shared.registry().remove(this);
         ctx.fireChannelInactive();
     }
@@ -140,9 +149,24 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
         conn.readOn();
         LoopIoHandler.afterNextIo(() -> {
             drainRead = true;
+            if (conn.state == Connection.State.DRAINING && conn.terminal == null) {
+                // Nothing declined yet: keep reading a while for the next request (class comment).
+                declineWait = ctx.channel().eventLoop().schedule(() -> {
+                    declineWait = null;
+                    declineWaitOver = true;
+                    check();
+                }, conn.shared.config().closeLinger().toNanos(), TimeUnit.NANOSECONDS);
+            }
             check();
         });
         check();
+    }
+
+    private void cancelDeclineWait() {
+        if (declineWait != null) {
+            declineWait.cancel(false);
+            declineWait = null;
+        }
     }
 
     /** Closes once nothing is owed (see the class comment). I/O thread. */
@@ -165,7 +189,9 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
             return; // frames held back, or the client is mid-frame (the slow-frame guard watches)
         }
         boolean done = switch (c.state) {
-            case DRAINING -> drainRead;
+            // A declined request ends the wait through the terminal above; a client that
+            // half-closed sends nothing more; a guard's close does not wait.
+            case DRAINING -> drainRead && (declineWaitOver || c.decoder.inputClosed() || closeRequested);
             default -> closeRequested || c.decoder.inputClosed();
         };
         if (done) {
@@ -179,6 +205,7 @@ final class GracefulClose extends ChannelInboundHandlerAdapter {
             return;
         }
         conn.state = Connection.State.CLOSING;
+        cancelDeclineWait();
         conn.decoder.discard();
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (!f.channel().isActive()) {

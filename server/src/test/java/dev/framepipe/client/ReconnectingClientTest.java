@@ -72,6 +72,8 @@ class ReconnectingClientTest {
             assertThat(List.copyOf(completionOrder)).as("futures complete in request order").isSorted().hasSize(futures.size());
             assertThat(client.connections()).as("the server retired connections").isGreaterThanOrEqualTo(5);
             assertThat(client.resent()).as("some requests were declined and sent again").isPositive();
+            assertThat(client.declined()).as("every SHUTTING_DOWN the server wrote, each followed by a resend")
+                    .isEqualTo(declinesWritten(server)).isLessThanOrEqualTo(client.resent());
             assertThat(client.inFlight()).isZero();
             assertThat(okAnswers(server)).as("the server ran every request exactly once").isEqualTo(futures.size());
         } finally {
@@ -123,6 +125,7 @@ class ReconnectingClientTest {
             assertThat(r.error()).isEqualTo(ErrorCode.SHUTTING_DOWN);
             assertThat(fake.received).hasSize(3);
             assertThat(client.resent()).isEqualTo(2);
+            assertThat(client.declined()).as("every attempt was declined").isEqualTo(3);
         }
     }
 
@@ -152,6 +155,7 @@ class ReconnectingClientTest {
             assertThat(second.texts()).as("sent again, once each, in order").containsExactly("b", "c");
             assertThat(List.copyOf(completionOrder)).containsExactly("a", "b", "c");
             assertThat(client.resent()).isEqualTo(2);
+            assertThat(client.declined()).as("a bare FIN declines nothing").isZero();
             assertThat(client.connections()).isEqualTo(2);
             assertThat(client.inFlight()).isZero();
             await("the old connection is closed by the client").atMost(Duration.ofSeconds(10))
@@ -213,6 +217,11 @@ class ReconnectingClientTest {
 
     private static String text(CompletableFuture<Response> f) throws Exception {
         return new String(f.get(10, TimeUnit.SECONDS).payload(), StandardCharsets.UTF_8);
+    }
+
+    static long declinesWritten(FramepipeServer server) {
+        return (long) server.registry().find("pipeline.errors").tag("code", "shutting_down").functionCounters().stream()
+                .mapToDouble(FunctionCounter::count).sum();
     }
 
     static long okAnswers(FramepipeServer server) {

@@ -26,7 +26,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * The manifests in docker/k8s hold together: kinds and API versions a current cluster serves,
  * selectors that match the pods, probes and ports that match the service's settings, a grace
- * period that covers the preStop delay and the drain, a non-root read-only pod, a ConfigMap
+ * period that covers any preStop delay, drain-delay and the drain, a non-root read-only pod, a ConfigMap
  * framepipe itself accepts, and a PrometheusRule with exactly the rules of
  * docker/prometheus/alerts.yml. (No cluster here, so no kubectl dry run: a schema check runs in
  * CI with docker/k8s/schema-check.sh.)
@@ -105,15 +105,58 @@ class KubernetesManifestsTest {
         assertThat(endpoint.get("path")).isEqualTo("/metrics");
     }
 
+    /**
+     * The stop sequence fits the grace period: a preStop hook if any, then after SIGTERM
+     * drain-delay (serving while not ready) and at most drain-timeout of drain, and a few seconds
+     * for the JVM to exit; Kubernetes kills the pod when the period ends, cutting what is left.
+     */
     @Test
-    void theGracePeriodCoversThePreStopDelayAndTheDrain() throws IOException {
-        Duration drain = config().drainTimeout();
-        List<String> preStop = list(get(container(), "lifecycle.preStop.exec.command"));
-        assertThat(preStop).hasSize(2).first().isEqualTo("sleep");
-        long sleep = Long.parseLong(preStop.get(1));
+    void theGracePeriodCoversPreStopDrainDelayAndDrainTimeout() throws IOException {
+        FramepipeConfig config = config();
+        long preStop = preStopSeconds(container());
+        long delay = config.drainDelay().toSeconds();
+        long drain = config.drainTimeout().toSeconds();
         long grace = ((Number) get(deployment(), "spec.template.spec.terminationGracePeriodSeconds")).longValue();
-        assertThat(grace).as("terminationGracePeriodSeconds >= preStop %ds + drain-timeout %ds + 5s to exit",
-                sleep, drain.toSeconds()).isGreaterThanOrEqualTo(sleep + drain.toSeconds() + 5);
+        assertThat(grace).as("terminationGracePeriodSeconds >= preStop %ds + drain-delay %ds + drain-timeout %ds + 5s to exit",
+                preStop, delay, drain).isGreaterThanOrEqualTo(preStop + delay + drain + 5);
+        // (Checked on the exact durations too: a fraction of a second is not lost to rounding down.)
+        assertThat(Duration.ofSeconds(grace - preStop - 5)).isGreaterThanOrEqualTo(config.drainDelay().plus(config.drainTimeout()));
+    }
+
+    /**
+     * Kubernetes takes a stopping pod out of the Service's endpoints when it starts terminating,
+     * whatever its readiness, and every node's proxy follows a few seconds later: the pod must go on
+     * accepting for that long after SIGTERM. The server does (drain-delay), so no preStop sleep is
+     * needed; the delay also spans two failed readiness probes, so that a balancer which, like the
+     * readiness probe, polls /health/ready sees the pod go before its port closes.
+     */
+    @Test
+    void theServerGoesOnAcceptingWhileTheEndpointsCatchUp() throws IOException {
+        FramepipeConfig config = config();
+        Map<String, Object> c = container();
+        long period = ((Number) get(c, "readinessProbe.periodSeconds")).longValue();
+        long threshold = ((Number) get(c, "readinessProbe.failureThreshold")).longValue();
+        long total = preStopSeconds(c) + config.drainDelay().toSeconds();
+        assertThat(total).as("preStop + drain-delay: seconds of accepting after the pod starts terminating")
+                .isGreaterThanOrEqualTo(5).isGreaterThanOrEqualTo(period * threshold);
+        assertThat(config.drainTimeout()).as("drain-timeout bounds the drain itself").isPositive();
+        assertThat(config.maxConnectionAge()).as("connections spread over new pods within about a minute")
+                .isPositive().isLessThanOrEqualTo(Duration.ofSeconds(54)); // +10% jitter: at most ~1 min
+    }
+
+    /** Seconds a preStop hook delays SIGTERM: its sleep, or 0 without a hook. */
+    private static long preStopSeconds(Map<String, Object> container) {
+        Object hook = get(container, "lifecycle.preStop");
+        if (hook == null) {
+            return 0;
+        }
+        Object sleep = get(container, "lifecycle.preStop.sleep.seconds");
+        if (sleep != null) {
+            return ((Number) sleep).longValue();
+        }
+        List<String> command = list(get(container, "lifecycle.preStop.exec.command"));
+        assertThat(command).as("a preStop hook this test can time: sleep N").hasSize(2).first().isEqualTo("sleep");
+        return Long.parseLong(command.get(1));
     }
 
     /**

@@ -3,7 +3,8 @@ package dev.framepipe.tools;
 import java.util.Arrays;
 
 /**
- * Entry point of the tools' jar: {@code client}, {@code load}, {@code baseline}, {@code soak}.
+ * Entry point of the tools' jar: {@code client}, {@code load}, {@code baseline}, {@code soak},
+ * {@code restart-load}.
  * Exit codes: 0 success, 1 runtime failure, 2 bad command line.
  */
 public final class Main {
@@ -25,6 +26,7 @@ public final class Main {
             case "load" -> LoadCommand.run(rest);
             case "baseline" -> BaselineCommand.run(rest);
             case "soak" -> SoakCommand.run(rest);
+            case "restart-load" -> RestartLoadCommand.run(rest);
             case "version", "-V", "--version" -> {
                 dev.framepipe.cli.VersionProvider.print(System.out);
                 yield 0;
@@ -36,7 +38,8 @@ public final class Main {
                           client   send one request and print the answer (framepipe client --help)
                           load     load generator (framepipe load --help)
                           baseline transport-only comparison server (framepipe baseline --help)
-                          soak     soak-test a running server (load-tests/soak.sh starts one)""");
+                          soak     soak-test a running server (load-tests/soak.sh starts one)
+                          restart-load  reconnecting clients under load, every answer checked (load-tests/rolling-restart.sh)""");
                 yield 0;
             }
             default -> {

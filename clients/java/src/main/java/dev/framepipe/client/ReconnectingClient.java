@@ -127,6 +127,7 @@ public final class ReconnectingClient implements AutoCloseable {
     private final EventLoop loop;
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong resent = new AtomicLong();
+    private final AtomicLong declined = new AtomicLong();
 
     /** Guards everything below; callers' callbacks never run under it (see {@link #deferred}). */
     private final ReentrantLock lock = new ReentrantLock();
@@ -414,6 +415,16 @@ public final class ReconnectingClient implements AutoCloseable {
         return resent.get();
     }
 
+    /**
+     * SHUTTING_DOWN answers received so far (a drain or {@code max-connection-age} declining a
+     * request): each declined request was sent again, or completed with that answer after
+     * {@link RetryPolicy#maxAttempts()} sends. Requests sent again after a clean close without
+     * a decline are counted by {@link #resent()} only.
+     */
+    public long declined() {
+        return declined.get();
+    }
+
     // ---- connections ----
 
     /** Under the lock. Sends {@code r} on {@code s}; its outcome is handled when the answer comes. */
@@ -438,6 +449,7 @@ public final class ReconnectingClient implements AutoCloseable {
                 settled(r);
                 deferred.add(() -> r.future.complete(response)); // a no-op after the deadline: dropped
             } else if (error == null) {
+                declined.incrementAndGet();
                 r.outcome = Outcome.RESEND; // declined: not run, nor anything after it
                 r.declined = response;
                 s.usable = false;
