@@ -6,7 +6,9 @@
 #
 #   load-tests/promises.sh                           every scenario, 10 runs, quiet then busy
 #   load-tests/promises.sh halfclose rotation:jdk    some scenarios (variants after a colon)
-#   RUNS=1 MODES=quiet load-tests/promises.sh        the brief run (CI)
+#   RUNS=1 MODES=quiet WARMUP_ROUNDS=0 load-tests/promises.sh halfclose:plain halfclose:tls-openssl \
+#       budget rotation:openssl                      the brief run (CI): each scenario once, about
+#                                                    25 s of CPU time (wall time: the machine's load)
 #
 # Scenarios (variants): halfclose (plain, tls-jdk, tls-openssl), budget (4MiB), rotation (jdk,
 # openssl); what each sends and checks is in promises.py's header and in the report.
