@@ -7,13 +7,16 @@ import static org.awaitility.Awaitility.await;
 
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
+import dev.framepipe.metrics.RefusalMetrics.Reason;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
 import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -280,6 +284,54 @@ class DrainTest {
             assertThat(drained.get()).isTrue();
             sender.join(10_000);
         } finally {
+            server.close();
+        }
+    }
+
+    /**
+     * A frame connection that reaches the server once the drain has begun is refused: closed
+     * without an answer and counted as {@code pipeline_connections_refused_total{reason="not_ready"}}.
+     * The port closes as the drain begins, so only a connection already accepted but not yet set up
+     * meets this; the test makes that moment last by holding the only I/O thread, with which the
+     * accepted connection is registered (and set up only when the thread runs again).
+     */
+    @Test
+    void aFrameConnectionArrivingDuringTheDrainIsRefusedAsNotReadyAndCounted() throws Exception {
+        FramepipeServer server = TestServers.start(Map.of(Setting.IO_THREADS, "1"));
+        CountDownLatch release = new CountDownLatch(1);
+        try (RawConnection before = new RawConnection(server.framePort())) {
+            assertThat(before.send(frame(Kinds.PING, 0, 0, utf8("before"))).read().text()).isEqualTo("before");
+            SingleThreadEventExecutor loop = (SingleThreadEventExecutor) server.lanes().get(0).eventLoop();
+            CountDownLatch held = new CountDownLatch(1);
+            loop.execute(() -> {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(held.await(10, TimeUnit.SECONDS)).as("the I/O thread is held").isTrue();
+            int queued = loop.pendingTasks();
+            try (RawConnection late = new RawConnection(server.framePort())) {
+                // Accepted: its registration waits in the held thread's queue.
+                await().atMost(Duration.ofSeconds(10)).until(() -> loop.pendingTasks() > queued);
+                late.send(frame(Kinds.PING, 0, 1, utf8("late")));
+                CompletableFuture<Boolean> drained = drainInBackground(server);
+                await().atMost(Duration.ofSeconds(10)).until(() -> server.phase() == FramepipeServer.Phase.DRAINING);
+                assertThat(server.refusals().count(Reason.NOT_READY)).isZero();
+                release.countDown();
+                assertThatThrownBy(late::read).as("the late connection is closed without an answer")
+                        .isInstanceOfAny(EOFException.class, SocketException.class);
+                assertThat(drained.get(30, TimeUnit.SECONDS)).as("drained within the timeout").isTrue();
+                assertThat(before.readsCleanEof()).isTrue();
+            }
+            assertThat(server.refusals().count(Reason.NOT_READY)).isEqualTo(1);
+            assertThat(server.registry().scrape())
+                    .contains("pipeline_connections_refused_total{reason=\"not_ready\"} 1.0");
+            assertThat(server.refusals().count(Reason.MAX_CONNECTIONS)).isZero();
+        } finally {
+            release.countDown();
             server.close();
         }
     }

@@ -8,17 +8,23 @@ import dev.framepipe.client.FramepipeClient;
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.OutputStream;
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -88,6 +94,64 @@ class FlowControlTest {
         }
     }
 
+    /**
+     * The in-flight limit seen from outside: with every worker held, nothing is answered, so a
+     * connection may have exactly max-in-flight frames decoded and must then stop reading (its
+     * sender stalls, no other pause reason counts); released, it gets every answer in order.
+     * Ignoring the limit lets the server read on until the ring is full: far more frames decoded.
+     */
+    @Test
+    void theInFlightLimitStopsReadingAtTheLimitAndLosesNothing() throws Exception {
+        int limit = 4;
+        int frames = 1_000; // 16 MiB: far more than the socket buffers hold, far less than a full ring
+        try (FramepipeServer server = TestServers.start(Map.of(Setting.MAX_IN_FLIGHT, "" + limit));
+             RawConnection c = new RawConnection(server.framePort())) {
+            byte[][] payloads = new byte[frames][];
+            for (int i = 0; i < frames; i++) {
+                payloads[i] = new byte[16 * 1024];
+                for (int j = 0; j < payloads[i].length; j++) {
+                    payloads[i][j] = (byte) (i + j); // each answer tells which frame it echoes
+                }
+            }
+            AtomicInteger written = new AtomicInteger();
+            Thread sender;
+            try (HeldWorkers held = HeldWorkers.hold(server)) {
+                sender = Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        OutputStream out = c.socket().getOutputStream();
+                        for (int i = 0; i < frames; i++) {
+                            out.write(frame(Kinds.PING, 0, i, payloads[i]));
+                            written.incrementAndGet();
+                            Contention.pause();
+                        }
+                        out.flush();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                await().atMost(Duration.ofSeconds(20)).until(() -> received(server) >= limit);
+                AtomicInteger lastSeen = new AtomicInteger(-1);
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300))
+                        .until(() -> lastSeen.getAndSet(written.get()) == written.get()); // the sender is stuck
+                assertThat(received(server)).as("frames decoded while none can be answered").isEqualTo(limit);
+                assertThat(written.get()).as("the server stopped reading").isLessThan(frames);
+                for (String reason : List.of("ring_full", "unwritable", "direct_memory")) {
+                    assertThat(pauses(server, reason)).as("pauses for %s: the in-flight limit alone paused", reason)
+                            .isZero();
+                }
+            }
+            for (int i = 0; i < frames; i++) {
+                Response r = c.read();
+                assertThat(r.id()).isEqualTo(i);
+                assertThat(r.payload()).as("answer %d", i).isEqualTo(payloads[i]);
+            }
+            sender.join(10_000);
+            assertThat(written.get()).isEqualTo(frames);
+            assertThat(received(server)).isEqualTo(frames);
+        }
+    }
+
+    /** Many pauses and resumptions at a limit of 2, through the client library: nothing lost or reordered. */
     @Test
     void theInFlightLimitPausesAConnectionWithoutLosingFrames() throws Exception {
         try (FramepipeServer server = TestServers.start(Map.of(Setting.MAX_IN_FLIGHT, "2"));
@@ -99,6 +163,51 @@ class FlowControlTest {
             for (int i = 0; i < answers.size(); i++) {
                 assertThat(answers.get(i).get(30, TimeUnit.SECONDS).text()).isEqualTo("FRAME " + i);
             }
+        }
+    }
+
+    /** Frames the server decoded (every kind), from its own counters. */
+    static double received(FramepipeServer server) {
+        return server.registry().get("pipeline.frames.received").functionCounters().stream()
+                .mapToDouble(FunctionCounter::count).sum();
+    }
+
+    /**
+     * Every worker of a server's pool kept busy until closed: frames handed to the lane stay
+     * unanswered, so a test sees what the connection does while its frames are in flight. The
+     * pool is private to the server (reached by reflection: production has no use for a handle
+     * on it). Each holder parks rather than blocking on a lock, so the pool never adds a
+     * compensating thread; {@code released} is volatile, so the holders see the release.
+     */
+    static final class HeldWorkers implements AutoCloseable {
+        private volatile boolean released;
+
+        static HeldWorkers hold(FramepipeServer server) throws Exception {
+            Field field = FramepipeServer.class.getDeclaredField("workers");
+            field.setAccessible(true);
+            ForkJoinPool pool = (ForkJoinPool) field.get(server);
+            HeldWorkers held = new HeldWorkers();
+            int workers = pool.getParallelism();
+            CountDownLatch running = new CountDownLatch(workers);
+            for (int i = 0; i < workers; i++) {
+                pool.execute(() -> {
+                    running.countDown();
+                    while (!held.released) {
+                        LockSupport.parkNanos(1_000_000);
+                    }
+                });
+            }
+            if (!running.await(20, TimeUnit.SECONDS)) {
+                held.close();
+                throw new IllegalStateException("only " + (workers - running.getCount()) + " of " + workers
+                        + " workers could be held");
+            }
+            return held; // every worker runs a holder now: nothing else runs on the pool
+        }
+
+        @Override
+        public void close() {
+            released = true;
         }
     }
 
