@@ -213,7 +213,7 @@ class DrainTest {
 
     @Test
     void duringTheDrainDelayTheServerIsNotReadyButServesAndAcceptsThenItDrains() throws Exception {
-        FramepipeServer server = TestServers.start(Map.of(Setting.DRAIN_DELAY, "1500ms"));
+        FramepipeServer server = TestServers.start(Map.of(Setting.DRAIN_DELAY, "4s")); // room for a late thread: the test acts within it
         HttpClient http = HttpClient.newHttpClient();
         URI ready = URI.create("http://127.0.0.1:" + server.httpPort() + "/health/ready");
         try (RawConnection before = new RawConnection(server.framePort())) {
