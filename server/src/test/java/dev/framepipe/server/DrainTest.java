@@ -213,7 +213,8 @@ class DrainTest {
 
     @Test
     void duringTheDrainDelayTheServerIsNotReadyButServesAndAcceptsThenItDrains() throws Exception {
-        FramepipeServer server = TestServers.start(Map.of(Setting.DRAIN_DELAY, "4s")); // room for a late thread: the test acts within it
+        // 4 s: room for a late thread (contention mode), since the test must act within the delay
+        FramepipeServer server = TestServers.start(Map.of(Setting.DRAIN_DELAY, "4s"));
         HttpClient http = HttpClient.newHttpClient();
         URI ready = URI.create("http://127.0.0.1:" + server.httpPort() + "/health/ready");
         try (RawConnection before = new RawConnection(server.framePort())) {
