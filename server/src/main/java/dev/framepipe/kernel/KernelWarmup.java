@@ -3,6 +3,9 @@ package dev.framepipe.kernel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -12,8 +15,52 @@ import java.time.Duration;
  * per vector and is about a hundred times slower than the scalar loop (measured: 5 k STATS
  * frames/s and 9 KB of garbage per frame for the first seconds of a cold server); warming up
  * moves that cost before the first client.
+ *
+ * <p>Two details make the warm-up compile what the request path calls:
+ * <ul>
+ *   <li>The kernels are called through method handles read from an array, which the JIT cannot
+ *       inline: a direct call would be compiled into this loop instead (the loop is the hot
+ *       method here), leaving the kernels' own entry points, which the workers call, cold.</li>
+ *   <li>Each call is short, tens of vector iterations: HotSpot compiles a method's entry once its
+ *       calls plus loop iterations pass a threshold, and compiles only one loop of it (on-stack
+ *       replacement) when the iterations alone pass a higher one; short calls reach the first
+ *       threshold first. Each round still covers the paths that matter: tails, unaligned
+ *       starts, more than one STATS block (2051 floats), ASCII and multi-byte text.</li>
+ * </ul>
+ * Per round it allocates nothing itself; what a round allocates is the interpreted Vector API's
+ * boxes, until C2 has compiled the kernels.
  */
 public final class KernelWarmup {
+
+    private static final MethodHandle STATS;
+    private static final MethodHandle SCALE;
+    private static final MethodHandle VALIDATE;
+    private static final MethodHandle COUNT;
+    private static final MethodHandle CASE_MAP_IN_PLACE;
+    private static final MethodHandle CASE_MAP_TO;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.publicLookup();
+            STATS = l.findVirtual(FloatKernels.class, "stats", MethodType.methodType(void.class,
+                    MemorySegment.class, long.class, int.class, StatsAccumulator.class));
+            SCALE = l.findVirtual(FloatKernels.class, "scale", MethodType.methodType(void.class,
+                    MemorySegment.class, long.class, int.class, float.class, float.class));
+            VALIDATE = l.findVirtual(TextKernels.class, "validateUtf8", MethodType.methodType(long.class,
+                    MemorySegment.class, long.class, long.class));
+            COUNT = l.findVirtual(TextKernels.class, "count", MethodType.methodType(void.class,
+                    MemorySegment.class, long.class, long.class, CountResult.class));
+            CASE_MAP_IN_PLACE = l.findVirtual(TextKernels.class, "caseMapInPlace", MethodType.methodType(long.class,
+                    MemorySegment.class, long.class, long.class, boolean.class));
+            CASE_MAP_TO = l.findVirtual(TextKernels.class, "caseMapTo", MethodType.methodType(long.class,
+                    MemorySegment.class, long.class, long.class, boolean.class, MemorySegment.class, long.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Float counts, in turn: a partial vector, a few vectors, two STATS blocks (2048 each) and a bit. */
+    private static final int[] SIZES = {7, 64, 300, 517, 2051};
 
     private KernelWarmup() {
     }
@@ -27,37 +74,58 @@ public final class KernelWarmup {
     public static int run(FloatKernels floats, TextKernels text, int rounds, Duration budget) {
         CaseMapping.warmUp();
         long deadline = System.nanoTime() + budget.toNanos();
-        byte[] ascii = "The quick brown Fox jumps over the lazy dog.\n".repeat(100).getBytes(StandardCharsets.US_ASCII);
-        byte[] mixed = "Grüße, Καλημέρα κόσμε! ıİ straße 😀\n".repeat(40).getBytes(StandardCharsets.UTF_8);
+        byte[] ascii = "The quick brown Fox jumps over the lazy dog.\n".repeat(30).getBytes(StandardCharsets.US_ASCII);
+        byte[] mixed = "Grüße, Καλημέρα κόσμε! ıİ straße 😀\n".repeat(12).getBytes(StandardCharsets.UTF_8);
+        // Read from an array, the handles are not constants to the JIT: it cannot inline the kernels here.
+        MethodHandle[] k = {STATS.bindTo(floats), SCALE.bindTo(floats), VALIDATE.bindTo(text), COUNT.bindTo(text),
+            CASE_MAP_IN_PLACE.bindTo(text), CASE_MAP_TO.bindTo(text)};
         int done = 0;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment f = arena.allocate(4 * 8192 + 4, 64);
-            for (int i = 0; i < 8192; i++) {
+            MemorySegment f = arena.allocate(4 * 2051 + 4, 64);
+            for (int i = 0; i < 2052; i++) {
                 f.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) Math.sin(i) * 100 + 1000);
             }
             MemorySegment a = arena.allocate(ascii.length + 1);
             MemorySegment m = arena.allocate(mixed.length + 1);
-            MemorySegment dst = arena.allocate(4 * mixed.length + 16);
+            MemorySegment dst = arena.allocate(3L * mixed.length + 16); // UTF-8 case mapping grows 3x at most
             StatsAccumulator acc = new StatsAccumulator();
             CountResult counts = new CountResult();
-            int[] sizes = {7, 64, 300, 2051, 8192};
             while (done < rounds && System.nanoTime() < deadline) {
-                int n = sizes[done % sizes.length];
+                // Every kernel twice a round, so that all of them reach the JIT's thresholds together.
+                int n = SIZES[done % SIZES.length];
+                int n2 = SIZES[(done + 2) % SIZES.length];
                 long off = done & 1; // aligned and unaligned
+                boolean upper = (done & 2) == 0;
                 acc.reset();
-                floats.stats(f, off, n - 1, acc);
-                floats.scale(f, off, n - 1, 1f, 0f);
                 MemorySegment.copy(ascii, 0, a, ValueLayout.JAVA_BYTE, 0, ascii.length);
                 MemorySegment.copy(mixed, 0, m, ValueLayout.JAVA_BYTE, 0, mixed.length);
                 int len = Math.min(ascii.length, 16 + done % 1000);
-                text.validateUtf8(a, 0, len);
-                text.count(a, 0, len, counts);
-                text.caseMapInPlace(a, 0, len, (done & 2) == 0);
-                text.validateUtf8(m, 0, mixed.length);
-                text.count(m, 0, mixed.length, counts);
-                long r = text.caseMapInPlace(m, 0, mixed.length, (done & 2) == 0);
-                if (r >= 0) {
-                    text.caseMapTo(m, 0, mixed.length, (done & 2) == 0, dst, 0);
+                try {
+                    k[0].invokeExact(f, off, n - 1, acc);
+                    k[0].invokeExact(f, 1 - off, n2, acc);
+                    k[1].invokeExact(f, off, n - 1, 1f, 0f);
+                    k[1].invokeExact(f, 1 - off, n2, 1f, 0f);
+                    long bad = (long) k[2].invokeExact(a, 0L, (long) len);
+                    bad |= (long) k[2].invokeExact(m, 0L, (long) mixed.length);
+                    k[3].invokeExact(a, 0L, (long) len, counts);
+                    k[3].invokeExact(m, 0L, (long) mixed.length, counts);
+                    // The mixed text changes length when upper-cased ("ı" to "I"): the in-place call
+                    // leaves it as it is and says how long the mapping is; caseMapTo writes that.
+                    long grown = (long) k[4].invokeExact(m, 0L, (long) mixed.length, true);
+                    if (grown < 0) {
+                        throw new AssertionError("upper-casing the warm-up text must change its length");
+                    }
+                    long written = (long) k[5].invokeExact(m, 0L, (long) mixed.length, true, dst, 0L);
+                    long r = (long) k[4].invokeExact(a, 0L, (long) len, upper); // ASCII: in place or unchanged
+                    long lower = (long) k[4].invokeExact(m, 0L, (long) mixed.length, false);
+                    if (bad != -1 || written != grown || r >= 0 || lower < 0) {
+                        throw new AssertionError("warm-up kernels: validate " + bad + ", caseMapTo " + written
+                                + " of " + grown + ", ASCII in place " + r + ", lower " + lower);
+                    }
+                } catch (RuntimeException | Error e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t); // the kernels throw nothing checked
                 }
                 done++;
             }

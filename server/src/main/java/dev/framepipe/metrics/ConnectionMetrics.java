@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Frame connections: {@code pipeline_connections_active} and
  * {@code pipeline_connections_opened_total}. The active count is also the server's own
- * count for {@code max-connections}.
+ * count for {@code max-connections}. An instance bound to no registry (the start-up warm-up's
+ * connections) counts its active connections only.
  */
 public final class ConnectionMetrics implements MeterBinder {
 
@@ -28,7 +29,9 @@ public final class ConnectionMetrics implements MeterBinder {
 
     /** Counts an accepted connection; returns the number now open. */
     public int opened() {
-        opened.increment();
+        if (opened != null) {
+            opened.increment();
+        }
         return active.incrementAndGet();
     }
 

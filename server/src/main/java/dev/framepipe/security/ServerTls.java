@@ -79,7 +79,12 @@ public final class ServerTls implements AutoCloseable {
         return tls;
     }
 
-    /** Checks the files every {@code tls-reload-interval} on {@code executor} (a thread that may block briefly). */
+    /**
+     * Checks the files every {@code tls-reload-interval} on {@code executor} (a thread that may
+     * block briefly). The only timer of an idle server: one wake-up per interval (10 s by default)
+     * to read and hash three small files is idle by any measure, and polling, unlike inotify,
+     * sees the symlink swaps by which Kubernetes and cert-manager rotate secrets.
+     */
     public void watch(EventExecutor executor) {
         long every = settings.reloadInterval().toNanos();
         if (every > 0) {

@@ -34,6 +34,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,27 +110,16 @@ public final class FramepipeServer implements AutoCloseable {
                 transport.ioHandlerFactory());
         workers = new ForkJoinPool(config.effectiveWorkerParallelism(), workerThreadFactory(), null, true);
 
-        Map<EventLoop, Lane> laneByLoop = new IdentityHashMap<>();
-        Map<EventLoop, TrafficCounter> trafficByLoop = new IdentityHashMap<>();
-        lanes = new ArrayList<>();
         long idlePark = Lane.idleParkNanos(workers.getParallelism(), config.effectiveIoThreads());
-        for (EventExecutor executor : ioGroup) {
-            EventLoop loop = (EventLoop) executor;
-            BatchProcessor processor = new BatchProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
-                    config.parallelThresholdFloats());
-            Lane lane = new Lane(lanes.size(), loop, workers, processor, config.ringCapacity(), idlePark);
-            int laneIndex = lanes.size();
-            loop.execute(() -> LogFields.lane(laneIndex)); // every record of this I/O thread names its lane
-            lanes.add(lane);
-            laneByLoop.put(loop, lane);
-            trafficByLoop.put(loop, new TrafficCounter(lane.counters()));
+        Map<EventLoop, Lane> laneByLoop = lanes(idlePark);
+        lanes = new ArrayList<>(laneByLoop.values());
+        for (Lane lane : lanes) {
+            lane.eventLoop().execute(() -> LogFields.lane(lane.index())); // every record of this I/O thread names its lane
         }
 
         metrics.bindPipeline(List.copyOf(lanes));
-        ConnectionMetrics connectionMetrics = metrics.connections();
         ConnectionContext shared = new ConnectionContext(config, connections,
                 () -> phase == Phase.DRAINING || phase == Phase.STOPPED, refusals, memoryBudget, errors);
-        TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(refusals);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(acceptGroup, ioGroup)
@@ -144,46 +134,7 @@ public final class FramepipeServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.writeBufferLowWater(), config.writeBufferHighWater()))
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        int open = connectionMetrics.opened();
-                        ch.closeFuture().addListener(f -> connectionMetrics.closed());
-                        // Nothing is accepted before the warm-up ends (auto-read off), so only a drain makes a new connection unwelcome.
-                        boolean stopping = phase == Phase.DRAINING || phase == Phase.STOPPED;
-                        if (open > config.maxConnections() || stopping) {
-                            refusals.refused(stopping ? RefusalMetrics.Reason.NOT_READY
-                                    : RefusalMetrics.Reason.MAX_CONNECTIONS);
-                            ch.close();
-                            return;
-                        }
-                        Lane lane = laneByLoop.get(ch.eventLoop());
-                        Connection conn = new Connection(shared, lane, config.maxFrameBytes(), tls == null);
-                        ChannelPipeline p = ch.pipeline();
-                        p.addLast("traffic", trafficByLoop.get(ch.eventLoop()));
-                        if (tls != null) {
-                            // right after the byte counter (which counts socket bytes): every
-                            // handler after it sees plain frame bytes
-                            conn.tlsGate = new TlsCloseGate(conn); // a client's close_notify waits for its answers
-                            p.addLast("tls-close", conn.tlsGate);
-                            p.addLast("tls", tls.newHandler(ch.alloc()));
-                            p.addLast("tls-guard", tlsGuard);
-                        } else {
-                            // large frames are read straight into their assembly buffers
-                            ch.config().setRecvByteBufAllocator(
-                                    new FrameReadAllocator(ch.config().getRecvByteBufAllocator(), conn.decoder));
-                        }
-                        if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
-                            p.addLast("slow-frame", new SlowFrameGuard(conn.decoder, refusals,
-                                    config.slowFrameGrace(), config.slowFrameMinRate()));
-                        }
-                        p.addLast("timers", new ConnectionTimers(conn));
-                        p.addLast("decoder", conn.decoder);
-                        p.addLast("admission", conn.admission);
-                        p.addLast("close", conn.closer);
-                        conn.ctx = p.context(conn.closer);
-                    }
-                });
+                .childHandler(frameChannels(shared, laneByLoop, metrics.connections(), tls));
         // Both ports are bound before the warm-up, so a port in use fails at once, naming it.
         serverChannel = StartupWarmup.bind("frame port", config.bindAddress(), config.framePort(),
                 () -> bootstrap.bind(config.bindAddress(), config.framePort()).sync().channel());
@@ -201,6 +152,11 @@ public final class FramepipeServer implements AutoCloseable {
         // Not ready (503) until the kernels are compiled: cold Vector API code is ~100x slower.
         // The frame port accepts nothing meanwhile (auto-read off): no client meets the cold kernels.
         StartupWarmup.run(config.warmupRounds(), Duration.ofSeconds(30), LOG);
+        if (config.warmupRounds() > 0) {
+            // then the whole request path, on a loopback listener and lanes of its own (RequestPathWarmup)
+            StartupWarmup.requestPath(bootstrap.clone().childHandler(frameChannels(warmupContext(),
+                    lanes(idlePark), new ConnectionMetrics(), null)), config, LOG);
+        }
         phase = Phase.READY; // before accepting: a connection served is served by a ready server
         serverChannel.config().setAutoRead(true);
         LOG.log(System.Logger.Level.INFO, "framepipe ready: frames on " + framePort() + ", http on " + httpPort()
@@ -209,7 +165,80 @@ public final class FramepipeServer implements AutoCloseable {
                 + ", " + lanes.size() + " I/O threads, "
                 + workers.getParallelism() + " workers"
                 + (idlePark > 0 ? "" : " (no more workers than I/O threads: drains do not park between bursts)"));
+        LOG.log(System.Logger.Level.INFO, StartupReport.line());
         return this;
+    }
+
+    /** One lane per I/O thread, on the shared worker pool. */
+    private Map<EventLoop, Lane> lanes(long idlePark) {
+        Map<EventLoop, Lane> laneByLoop = new LinkedHashMap<>();
+        for (EventExecutor executor : ioGroup) {
+            EventLoop loop = (EventLoop) executor;
+            BatchProcessor processor = new BatchProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
+                    config.parallelThresholdFloats());
+            laneByLoop.put(loop, new Lane(laneByLoop.size(), loop, workers, processor, config.ringCapacity(), idlePark));
+        }
+        return laneByLoop;
+    }
+
+    /**
+     * What the start-up warm-up's connections share: the settings, and sets, refusal and error
+     * counts and a memory budget of their own, which no meter reads.
+     */
+    private ConnectionContext warmupContext() {
+        return new ConnectionContext(config, ConcurrentHashMap.newKeySet(), () -> false, new RefusalMetrics(),
+                DirectMemoryBudget.of(config.directMemoryBudget()), new ConnectionErrors());
+    }
+
+    /**
+     * The pipeline of every frame connection served by {@code laneByLoop}: counted by
+     * {@code connectionMetrics}, with TLS when {@code tls} is not null.
+     */
+    private ChannelInitializer<SocketChannel> frameChannels(ConnectionContext shared, Map<EventLoop, Lane> laneByLoop,
+                                                            ConnectionMetrics connectionMetrics, ServerTls tls) {
+        Map<EventLoop, TrafficCounter> trafficByLoop = new IdentityHashMap<>();
+        laneByLoop.forEach((loop, lane) -> trafficByLoop.put(loop, new TrafficCounter(lane.counters())));
+        TlsHandshakeGuard tlsGuard = new TlsHandshakeGuard(shared.refusals());
+        return new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                int open = connectionMetrics.opened();
+                ch.closeFuture().addListener(f -> connectionMetrics.closed());
+                // Nothing is accepted before the warm-up ends (auto-read off), so only a drain makes a new connection unwelcome.
+                boolean stopping = phase == Phase.DRAINING || phase == Phase.STOPPED;
+                if (open > config.maxConnections() || stopping) {
+                    shared.refusals().refused(stopping ? RefusalMetrics.Reason.NOT_READY
+                            : RefusalMetrics.Reason.MAX_CONNECTIONS);
+                    ch.close();
+                    return;
+                }
+                Lane lane = laneByLoop.get(ch.eventLoop());
+                Connection conn = new Connection(shared, lane, config.maxFrameBytes(), tls == null);
+                ChannelPipeline p = ch.pipeline();
+                p.addLast("traffic", trafficByLoop.get(ch.eventLoop()));
+                if (tls != null) {
+                    // right after the byte counter (which counts socket bytes): every
+                    // handler after it sees plain frame bytes
+                    conn.tlsGate = new TlsCloseGate(conn); // a client's close_notify waits for its answers
+                    p.addLast("tls-close", conn.tlsGate);
+                    p.addLast("tls", tls.newHandler(ch.alloc()));
+                    p.addLast("tls-guard", tlsGuard);
+                } else {
+                    // large frames are read straight into their assembly buffers
+                    ch.config().setRecvByteBufAllocator(
+                            new FrameReadAllocator(ch.config().getRecvByteBufAllocator(), conn.decoder));
+                }
+                if (SlowFrameGuard.enabled(config.slowFrameGrace(), config.slowFrameMinRate())) {
+                    p.addLast("slow-frame", new SlowFrameGuard(conn.decoder, shared.refusals(),
+                            config.slowFrameGrace(), config.slowFrameMinRate()));
+                }
+                p.addLast("timers", new ConnectionTimers(conn));
+                p.addLast("decoder", conn.decoder);
+                p.addLast("admission", conn.admission);
+                p.addLast("close", conn.closer);
+                conn.ctx = p.context(conn.closer);
+            }
+        };
     }
 
     private ForkJoinPool.ForkJoinWorkerThreadFactory workerThreadFactory() {

@@ -43,7 +43,9 @@ class ServeProcessTest {
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI ready = URI.create("http://127.0.0.1:" + httpPort + "/health/ready");
-            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+            // the full warm-up: the kernels' (at most 30 s), the request path's (2 s), and the JVM's
+            // start, each slower on a busy machine
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
                     http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
             int sent = 500;
             try (RawConnection c = new RawConnection(framePort)) {

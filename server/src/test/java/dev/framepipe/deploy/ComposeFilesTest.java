@@ -174,7 +174,7 @@ class ComposeFilesTest {
         assertThat(dockerfile).containsPattern("(?m)^EXPOSE " + defaults.framePort() + " " + defaults.httpPort() + "$");
         assertThat(dockerfile).containsPattern("(?m)^ENTRYPOINT \\[\"java\",")
                 .contains("--add-modules=jdk.incubator.vector", "FRAMEPIPE_CONFIG=/etc/framepipe/framepipe.yaml",
-                        "MaxRAMPercentage");
+                        "-XX:+UseG1GC -Xms16m -Xmx256m -XX:MaxDirectMemorySize=384m", "-XX:AOTCache=/opt/framepipe/framepipe.aot");
         assertThat(dockerfile).containsPattern("(?m)^USER \\d+:\\d+$");
     }
 

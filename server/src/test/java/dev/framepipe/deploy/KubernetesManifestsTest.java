@@ -199,7 +199,50 @@ class KubernetesManifestsTest {
         assertThat(get(deployment(), "spec.strategy.rollingUpdate.maxUnavailable")).isEqualTo(0);
         Map<String, Object> resources = map(get(container(), "resources"));
         assertThat(str(resources, "requests.cpu")).as("CPU utilization needs a request").isNotBlank();
-        assertThat(str(resources, "limits.memory")).as("the JVM sizes memory from the limit").isNotBlank();
+        assertThat(str(resources, "limits.memory")).as("a memory limit bounds the pod").isNotBlank();
+    }
+
+    /**
+     * The pod's memory matches what the image's JVM options allow (docs/footprint.md): the limit
+     * holds the heap, the direct memory and what the JVM needs beside them; the request is no
+     * less than what a pod holds idle (the smoke test's bound) and no more than the limit. The
+     * launcher sizes the service as the image does.
+     */
+    @Test
+    void theMemoryRequestAndLimitFitTheImagesHeapAndDirectMemory() throws IOException {
+        String dockerfile = Files.readString(ProjectFiles.path("Dockerfile"));
+        long heap = mibFlag(dockerfile, "-Xmx(\\d+)m");
+        long direct = mibFlag(dockerfile, "-XX:MaxDirectMemorySize=(\\d+)m");
+        assertThat(dockerfile).contains("-XX:+UseG1GC");
+        Matcher serveFlags = Pattern.compile("(?m)^SERVE_FLAGS=\\(([^)]*)\\)").matcher(Files.readString(ProjectFiles.path("bin", "framepipe")));
+        assertThat(serveFlags.find()).as("bin/framepipe's SERVE_FLAGS").isTrue();
+        assertThat(mibFlag(serveFlags.group(1), "-Xmx(\\d+)m")).as("launcher and image: heap").isEqualTo(heap);
+        assertThat(mibFlag(serveFlags.group(1), "-XX:MaxDirectMemorySize=(\\d+)m")).as("launcher and image: direct memory")
+                .isEqualTo(direct);
+
+        Map<String, Object> resources = map(get(container(), "resources"));
+        long limit = mib(str(resources, "limits.memory"));
+        long request = mib(str(resources, "requests.memory"));
+        // beside heap and direct memory: metaspace and the AOT cache's classes (~60 MiB), code cache
+        // (~40 MiB used), thread stacks, GC and native structures; 256 MiB leaves a margin for them
+        assertThat(limit).as("limit vs heap %d + direct %d MiB", heap, direct).isGreaterThanOrEqualTo(heap + direct + 256);
+        assertThat(request).as("request").isBetween(256L, limit);
+        // the smoke test runs the image under the manifests' limit
+        assertThat(Files.readString(ProjectFiles.path("docker", "smoke-test.sh")))
+                .containsPattern("(?m)^MEMORY=" + (limit % 1024 == 0 ? (limit / 1024) + "g" : limit + "m") + "\\b");
+    }
+
+    private static long mibFlag(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("%s in %s", regex, text.length() > 200 ? "the file" : text).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    /** A Kubernetes memory quantity in MiB: 512Mi, 1Gi. */
+    private static long mib(String quantity) {
+        Matcher m = Pattern.compile("(\\d+)(Mi|Gi)").matcher(quantity);
+        assertThat(m.matches()).as("memory quantity %s in Mi or Gi", quantity).isTrue();
+        return Long.parseLong(m.group(1)) * (m.group(2).equals("Gi") ? 1024 : 1);
     }
 
     @Test

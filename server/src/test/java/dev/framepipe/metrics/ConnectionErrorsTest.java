@@ -81,17 +81,17 @@ class ConnectionErrorsTest {
         records.start();
         logger.addAppender(records);
         logger.setLevel(Level.ALL);
-        EmbeddedChannel ch = new EmbeddedChannel();
+        EmbeddedChannel channel = new EmbeddedChannel();
         try {
-            assertThat(errors.caught(Port.HTTP, ch, new IOException("Connection reset by peer"))).isEqualTo(Cause.RESET);
-            assertThat(errors.caught(Port.FRAME, ch, new SSLHandshakeException("x"))).isEqualTo(Cause.TLS);
+            assertThat(errors.caught(Port.HTTP, channel, new IOException("Connection reset by peer"))).isEqualTo(Cause.RESET);
+            assertThat(errors.caught(Port.FRAME, channel, new SSLHandshakeException("x"))).isEqualTo(Cause.TLS);
             assertThat(records.list).hasSize(2).allSatisfy(r -> {
                 assertThat(r.getLevel().toInt()).isLessThan(Level.INFO.toInt());
                 assertThat(r.getThrowableProxy()).as("no stack trace").isNull();
             });
             records.list.clear();
             NullPointerException bug = new NullPointerException("ours");
-            assertThat(errors.caught(Port.FRAME, ch, bug)).isEqualTo(Cause.INTERNAL);
+            assertThat(errors.caught(Port.FRAME, channel, bug)).isEqualTo(Cause.INTERNAL);
             assertThat(records.list).singleElement().satisfies(r -> {
                 assertThat(r.getLevel()).isEqualTo(Level.WARN);
                 assertThat(r.getThrowableProxy()).isNotNull();
@@ -100,7 +100,7 @@ class ConnectionErrorsTest {
         } finally {
             logger.detachAppender(records);
             logger.setLevel(before);
-            ch.finishAndReleaseAll();
+            channel.finishAndReleaseAll();
         }
         assertThat(errors.count(Port.HTTP, Cause.RESET)).isEqualTo(1);
         assertThat(errors.count(Port.FRAME, Cause.TLS)).isEqualTo(1);

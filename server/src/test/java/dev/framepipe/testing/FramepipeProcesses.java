@@ -21,11 +21,17 @@ public final class FramepipeProcesses {
 
     /** A process builder for {@code framepipe command args...}; FRAMEPIPE_* variables removed. */
     public static ProcessBuilder framepipe(String command, String... args) {
+        return framepipe(List.of(), command, args);
+    }
+
+    /** The same, with {@code jvmOptions} (the launcher's -Xmx and such) before the main class. */
+    public static ProcessBuilder framepipe(List<String> jvmOptions, String command, String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), command.equals("serve") ? SERVER_MAIN : TOOLS_MAIN, command));
+                "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), command.equals("serve") ? SERVER_MAIN : TOOLS_MAIN, command));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("FRAMEPIPE_"));
