@@ -1,5 +1,6 @@
 package dev.framepipe.metrics;
 
+import dev.framepipe.pipeline.LaneCounters;
 import dev.framepipe.pipeline.TransformPath;
 import dev.framepipe.codec.OpType;
 import io.micrometer.core.instrument.Counter;
@@ -22,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What recording one frame costs the I/O thread: everything the pipeline records per frame
  * (received by kind, bytes in, completed by kind/op/outcome with its duration bucket and the
- * clock read for it, bytes out, transform path) with {@link PipelineCounters}, next to the same
+ * clock read for it, bytes out, transform path) with {@link LaneCounters}, next to the same
  * work with Micrometer meters resolved once (Counters and a Timer with the same buckets), and
  * next to nothing. Frames cycle through four types so the branches are not all the same.
  *
@@ -41,7 +42,7 @@ public class RecordingBench {
     private static final OpType[] TYPES = {OpType.STATS, OpType.UPPER, OpType.PING, OpType.SCALE};
     private static final TransformPath[] PATHS = {null, TransformPath.IN_PLACE, null, TransformPath.IN_PLACE};
 
-    private final PipelineCounters counters = new PipelineCounters();
+    private final LaneCounters counters = new LaneCounters();
     private int next;
     private long start;
 
@@ -55,9 +56,9 @@ public class RecordingBench {
     @Setup
     public void setUp() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Duration[] slos = new Duration[PipelineCounters.BUCKET_NANOS.length];
+        Duration[] slos = new Duration[LaneCounters.BUCKET_NANOS.length];
         for (int i = 0; i < slos.length; i++) {
-            slos[i] = Duration.ofNanos(PipelineCounters.BUCKET_NANOS[i]);
+            slos[i] = Duration.ofNanos(LaneCounters.BUCKET_NANOS[i]);
         }
         received = new Counter[TYPES.length];
         completed = new Counter[TYPES.length];
@@ -74,7 +75,7 @@ public class RecordingBench {
         bytesOut = Counter.builder("bench.out").register(registry);
         transforms = Counter.builder("bench.transform").register(registry);
         start = System.nanoTime();
-        if (!PipelineCounters.RECORDING) {
+        if (!LaneCounters.RECORDING) {
             throw new IllegalStateException("run without -Dframepipe.metrics.recording=false");
         }
     }
@@ -96,7 +97,7 @@ public class RecordingBench {
     }
 
     @Benchmark
-    public int pipelineCounters() {
+    public int laneCounters() {
         int k = nextFrame();
         OpType t = TYPES[k];
         counters.received(t);

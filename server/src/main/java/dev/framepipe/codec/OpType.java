@@ -13,10 +13,10 @@ public enum OpType {
     LOWER("text", "lower"),
     COUNT("text", "count"),
     PING("ping", "ping"),
-    FLOATS_UNKNOWN("floats", "unknown"),
-    TEXT_UNKNOWN("text", "unknown"),
-    PING_UNKNOWN("ping", "unknown"),
-    OTHER("other", "unknown");
+    FLOATS_UNKNOWN_OP("floats", "unknown"),
+    TEXT_UNKNOWN_OP("text", "unknown"),
+    PING_UNKNOWN_OP("ping", "unknown"),
+    UNKNOWN_KIND("other", "unknown");
 
     private final String kindLabel;
     private final String opLabel;
@@ -39,26 +39,26 @@ public enum OpType {
             case Kinds.FLOATS -> switch (op) {
                 case Kinds.OP_STATS -> STATS;
                 case Kinds.OP_SCALE -> SCALE;
-                default -> FLOATS_UNKNOWN;
+                default -> FLOATS_UNKNOWN_OP;
             };
             case Kinds.TEXT -> switch (op) {
                 case Kinds.OP_UPPER -> UPPER;
                 case Kinds.OP_LOWER -> LOWER;
                 case Kinds.OP_COUNT -> COUNT;
-                default -> TEXT_UNKNOWN;
+                default -> TEXT_UNKNOWN_OP;
             };
-            case Kinds.PING -> op == Kinds.OP_PING ? PING : PING_UNKNOWN;
-            default -> OTHER;
+            case Kinds.PING -> op == Kinds.OP_PING ? PING : PING_UNKNOWN_OP;
+            default -> UNKNOWN_KIND;
         };
     }
 
     /** Index of the {@code kind} label (floats, text, ping, other) for per-kind counters. */
     public int kindIndex() {
         return switch (this) {
-            case STATS, SCALE, FLOATS_UNKNOWN -> 0;
-            case UPPER, LOWER, COUNT, TEXT_UNKNOWN -> 1;
-            case PING, PING_UNKNOWN -> 2;
-            case OTHER -> 3;
+            case STATS, SCALE, FLOATS_UNKNOWN_OP -> 0;
+            case UPPER, LOWER, COUNT, TEXT_UNKNOWN_OP -> 1;
+            case PING, PING_UNKNOWN_OP -> 2;
+            case UNKNOWN_KIND -> 3;
         };
     }
 

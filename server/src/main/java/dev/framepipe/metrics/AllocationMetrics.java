@@ -12,15 +12,15 @@ import java.util.Locale;
  */
 public final class AllocationMetrics implements MeterBinder {
 
-    private final PipelineThreads threads;
+    private final ThreadAllocations threads;
 
-    public AllocationMetrics(PipelineThreads threads) {
+    public AllocationMetrics(ThreadAllocations threads) {
         this.threads = threads;
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        for (PipelineThreads.Group g : PipelineThreads.Group.values()) {
+        for (ThreadAllocations.Group g : ThreadAllocations.Group.values()) {
             FunctionCounter.builder(MetricNames.HEAP_ALLOCATED, threads, t -> t.allocatedBytes(g))
                     .description("Heap bytes allocated by the pipeline's own threads")
                     .baseUnit("bytes")

@@ -24,7 +24,7 @@ public final class ServiceMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConnectionMetrics connections = new ConnectionMetrics();
-    private final PipelineThreads threads = new PipelineThreads();
+    private final ThreadAllocations threads = new ThreadAllocations();
     private final JvmGcMetrics gc = new JvmGcMetrics();
     /**
      * The objects the function counters and gauges read. Micrometer holds those weakly, so this
@@ -71,7 +71,7 @@ public final class ServiceMetrics implements AutoCloseable {
         return connections;
     }
 
-    public PipelineThreads threads() {
+    public ThreadAllocations threads() {
         return threads;
     }
 

@@ -15,7 +15,7 @@ final class BatchPool {
     }
 
     /** A cleared batch. Owner thread only. */
-    Batch take() {
+    Batch acquire() {
         if (size == 0) {
             return new Batch(this);
         }

@@ -8,7 +8,7 @@ import dev.framepipe.codec.MemoryViews;
 import dev.framepipe.codec.OpType;
 import dev.framepipe.kernel.CountResult;
 import dev.framepipe.kernel.FloatKernels;
-import dev.framepipe.kernel.ParallelStats;
+import dev.framepipe.kernel.ParallelFloatKernels;
 import dev.framepipe.kernel.StatsAccumulator;
 import dev.framepipe.kernel.TextKernels;
 import dev.framepipe.protocol.ErrorCode;
@@ -122,9 +122,9 @@ public final class BatchProcessor {
                 Answers.answerKindInPlace(src, at, kind);
                 inRequest(index, at, length, type);
             }
-            case FLOATS_UNKNOWN, TEXT_UNKNOWN, PING_UNKNOWN ->
+            case FLOATS_UNKNOWN_OP, TEXT_UNKNOWN_OP, PING_UNKNOWN_OP ->
                     error(type, op, id, ErrorCode.UNKNOWN_OP, "op " + op + " is not defined for kind " + kind);
-            case OTHER -> error(type, op, id, ErrorCode.UNKNOWN_KIND, "kind " + kind + " is not defined");
+            case UNKNOWN_KIND -> error(type, op, id, ErrorCode.UNKNOWN_KIND, "kind " + kind + " is not defined");
         }
     }
 
@@ -138,7 +138,7 @@ public final class BatchProcessor {
         StatsAccumulator acc = stats;
         acc.reset();
         if (n > parallelThresholdFloats) {
-            ParallelStats.statsParallel(floats, pool, src, p, n, parallelThresholdFloats, acc);
+            ParallelFloatKernels.statsParallel(floats, pool, src, p, n, parallelThresholdFloats, acc);
         } else {
             floats.stats(src, p, n, acc);
         }
@@ -170,7 +170,7 @@ public final class BatchProcessor {
         int n = (payload - SCALE_VALUES_OFFSET) >>> 2;
         long values = p + SCALE_VALUES_OFFSET;
         if (n > parallelThresholdFloats) {
-            ParallelStats.scaleParallel(floats, pool, src, values, n, parallelThresholdFloats, a, b);
+            ParallelFloatKernels.scaleParallel(floats, pool, src, values, n, parallelThresholdFloats, a, b);
         } else {
             floats.scale(src, values, n, a, b);
         }

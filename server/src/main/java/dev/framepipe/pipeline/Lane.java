@@ -127,8 +127,8 @@ public final class Lane {
     }
 
     /** A cleared batch for {@code owner}. I/O thread. */
-    public Batch takeBatch(BatchOwner owner) {
-        Batch b = batches.take();
+    public Batch newBatch(BatchOwner owner) {
+        Batch b = batches.acquire();
         b.owner = owner;
         return b;
     }

@@ -13,7 +13,7 @@
  *   <li><b>Workers</b> ({@code framepipe-worker-*}, one {@link java.util.concurrent.ForkJoinPool}
  *       shared by all lanes). A lane's request ring is drained by one drain task at a time on
  *       whichever worker runs it; that drain is the producer of the lane's completion ring. A
- *       large STATS or SCALE is split across the same pool ({@code kernel.ParallelStats}).</li>
+ *       large STATS or SCALE is split across the same pool ({@code kernel.ParallelFloatKernels}).</li>
  * </ul>
  * Both rings are {@link dev.framepipe.ring.SpscRing}s drained by a
  * {@link dev.framepipe.ring.RingConsumer}: the request ring's on the pool (parking its thread up

@@ -76,7 +76,7 @@ final class Admission extends ChannelInboundHandlerAdapter
             b = null;
         }
         if (b == null) {
-            b = batch = conn.lane.takeBatch(conn.answers);
+            b = batch = conn.lane.newBatch(conn.answers);
             passNanos = nowNanos;
         }
         OpType type = OpType.of(kind(buf, index), op(buf, index));
@@ -146,7 +146,7 @@ final class Admission extends ChannelInboundHandlerAdapter
     public boolean onFailure(ErrorCode code, int op, long id, String message) {
         // The last answer this connection owes: written once every earlier one is.
         conn.terminal = new Connection.Terminal(code, op, id, message);
-        conn.counters.received(OpType.OTHER);
+        conn.counters.received(OpType.UNKNOWN_KIND);
         conn.closer.check();
         return true;
     }

@@ -79,7 +79,7 @@ final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
     /** Writes and flushes the connection's last answer. Nothing may be in flight. */
     void writeTerminal(Connection.Terminal t) {
         ByteBuf answer = Answers.error(conn.ctx.alloc(), t.op(), t.id(), t.code(), t.message());
-        conn.counters.completed(OpType.OTHER, t.code(), 0);
+        conn.counters.completed(OpType.UNKNOWN_KIND, t.code(), 0);
         conn.counters.bytesOut(answer.readableBytes());
         conn.ctx.writeAndFlush(answer, conn.ctx.voidPromise());
     }

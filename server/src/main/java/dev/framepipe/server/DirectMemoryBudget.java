@@ -86,7 +86,7 @@ public final class DirectMemoryBudget implements MeterBinder {
      */
     synchronized boolean reserveOrWait(long bytes, Waiter waiter) {
         if (waiting.isEmpty() && fits(bytes)) {
-            take(bytes);
+            grant(bytes);
             return true;
         }
         waiting.add(new Waiting(waiter, bytes));
@@ -103,7 +103,7 @@ public final class DirectMemoryBudget implements MeterBinder {
         }
         while (!waiting.isEmpty() && fits(waiting.peek().bytes)) {
             Waiting w = waiting.poll();
-            take(w.bytes);
+            grant(w.bytes);
             w.waiter.granted(w.bytes);
         }
     }
@@ -125,7 +125,7 @@ public final class DirectMemoryBudget implements MeterBinder {
         return reserved + bytes <= budget || reserved == 0; // a frame larger than the budget goes alone
     }
 
-    private void take(long bytes) {
+    private void grant(long bytes) {
         reserved += bytes;
         if (reserved > peak) {
             peak = reserved;
@@ -141,7 +141,7 @@ public final class DirectMemoryBudget implements MeterBinder {
     }
 
     /** Highest reservation total since the last call (tests, soak report). */
-    synchronized long takePeak() {
+    synchronized long peakSinceLastRead() {
         long p = peak;
         peak = reserved;
         return p;

@@ -63,7 +63,7 @@ public final class FramepipeServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final ServiceMetrics metrics;
     private final Set<GracefulClose> connections = ConcurrentHashMap.newKeySet();
-    private final Transports transport;
+    private final NettyTransport transport;
     private final ByteBufAllocator allocator;
     private final RefusalMetrics refusals = new RefusalMetrics();
     private final ConnectionErrors errors = new ConnectionErrors();
@@ -80,7 +80,7 @@ public final class FramepipeServer implements AutoCloseable {
 
     public FramepipeServer(FramepipeConfig config) {
         this.config = config;
-        this.transport = Transports.select(config.transport());
+        this.transport = NettyTransport.select(config.transport());
         this.allocator = config.allocator() == AllocatorKind.POOLED
                 ? PooledByteBufAllocator.DEFAULT
                 : new AdaptiveByteBufAllocator();
@@ -291,8 +291,8 @@ public final class FramepipeServer implements AutoCloseable {
         return memoryBudget.budget();
     }
 
-    public long takeDirectMemoryPeak() {
-        return memoryBudget.takePeak();
+    public long directMemoryPeakSinceLastRead() {
+        return memoryBudget.peakSinceLastRead();
     }
 
     public int openConnections() {

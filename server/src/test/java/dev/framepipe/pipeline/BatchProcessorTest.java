@@ -59,7 +59,7 @@ class BatchProcessorTest {
         }
         byte[] bytes = all.toByteArray();
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-        Batch b = BATCHES.take();
+        Batch b = BATCHES.acquire();
         b.owner = NOBODY;
         int at = 0;
         for (byte[] f : frames) {

@@ -57,7 +57,7 @@ class LaneTest {
     private void submitStats(int floats) {
         byte[] bytes = Frames.frame(Kinds.FLOATS, Kinds.OP_STATS, 7, new byte[floats * Float.BYTES]);
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
-        Batch b = lane.takeBatch(owner);
+        Batch b = lane.newBatch(owner);
         OpType type = OpType.of(Kinds.FLOATS, Kinds.OP_STATS);
         b.add(buf, 0, bytes.length, type, BatchProcessor.answerBound(type, bytes.length));
         buf.release();
@@ -140,7 +140,7 @@ class LaneTest {
         }, 64, 0);
         loop.submit(() -> {
             for (int i = 0; i < 3; i++) {
-                Batch b = slow.takeBatch(counting);
+                Batch b = slow.newBatch(counting);
                 b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
                 slow.submit(b, 0); // small: one wake-up at the end of this task: one drain batch of three
             }
@@ -162,7 +162,7 @@ class LaneTest {
         Lane cut = new Lane(2, loop, stopped, b -> { }, 64, 0);
         ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
         Batch batch = loop.submit(() -> {
-            Batch b = cut.takeBatch(owner);
+            Batch b = cut.newBatch(owner);
             b.add(frame, 0, 64, OpType.of(Kinds.PING, Kinds.OP_PING), 64);
             b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
             cut.submit(b, Lane.WAKE_AT_ONCE_BYTES); // the pool refuses the drain: the batch stays

@@ -6,7 +6,7 @@ import dev.framepipe.config.FramepipeConfig.Transport;
 import dev.framepipe.codec.DecodeFailure;
 import dev.framepipe.codec.FrameDecoder;
 import dev.framepipe.protocol.Kinds;
-import dev.framepipe.server.Transports;
+import dev.framepipe.server.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -33,7 +33,7 @@ public final class BaselineServer implements AutoCloseable {
     private final Channel channel;
 
     public BaselineServer(String bindAddress, int port, int ioThreads, Transport transport) throws InterruptedException {
-        Transports t = Transports.select(transport);
+        NettyTransport t = NettyTransport.select(transport);
         group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("baseline-io", true),
                 t.ioHandlerFactory());
         channel = new ServerBootstrap()

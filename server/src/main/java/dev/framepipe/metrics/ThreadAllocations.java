@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The service's own threads (I/O and workers) and the heap bytes they have allocated, read from
+ * The heap bytes the service's own threads (I/O and workers) have allocated, read from
  * the JVM's per-thread allocation counters. A thread that ends keeps its last reading in a
  * retired total, so the sum never goes backwards (ForkJoinPool workers come and go).
  */
-public final class PipelineThreads {
+public final class ThreadAllocations {
 
     public enum Group { IO, WORKER }
 
@@ -22,7 +22,7 @@ public final class PipelineThreads {
     private final long[] retired = new long[Group.values().length];
 
     @SuppressWarnings("unchecked")
-    public PipelineThreads() {
+    public ThreadAllocations() {
         threads = new List[Group.values().length];
         lastReading = new long[Group.values().length][];
         for (int i = 0; i < threads.length; i++) {

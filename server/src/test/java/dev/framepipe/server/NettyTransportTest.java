@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * library that fails to load there fails here instead of quietly running NIO; and the servers the
  * tests start run the transport the test JVM asks for (NIO in the surefire execution of its own).
  */
-class TransportsTest {
+class NettyTransportTest {
 
     private static boolean epollShipped() {
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
@@ -28,11 +28,11 @@ class TransportsTest {
     void autoPicksEpollWhereItsNativeLibraryIsShippedAndNioElsewhere() {
         if (epollShipped()) {
             assertThat(Epoll.isAvailable()).as("native epoll on linux-x86_64: %s", Epoll.unavailabilityCause()).isTrue();
-            assertThat(Transports.select(Transport.AUTO).name()).isEqualTo("epoll");
+            assertThat(NettyTransport.select(Transport.AUTO).name()).isEqualTo("epoll");
         } else {
-            assertThat(Transports.select(Transport.AUTO).name()).isEqualTo("nio");
+            assertThat(NettyTransport.select(Transport.AUTO).name()).isEqualTo("nio");
         }
-        assertThat(Transports.select(Transport.NIO).name()).isEqualTo("nio");
+        assertThat(NettyTransport.select(Transport.NIO).name()).isEqualTo("nio");
     }
 
     @Test

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 @ExtendWith(Impls.VectorCallCheck.class)
-class ParallelStatsTest {
+class ParallelFloatKernelsTest {
 
     static ForkJoinPool pool;
 
@@ -52,7 +52,7 @@ class ParallelStatsTest {
                 Impls.Placed p = new Impls.Placed(arena, FloatKernelsTest.bytesOf(xs), r.nextInt(Impls.ALIGNMENTS));
                 StatsAccumulator out = new StatsAccumulator();
                 Pieces pieces = new Pieces(k.impl());
-                ParallelStats.statsParallel(pieces, pool, p.seg, p.offset, n, threshold, out);
+                ParallelFloatKernels.statsParallel(pieces, pool, p.seg, p.offset, n, threshold, out);
                 String ctx = k + " seed=" + seed + " dist=" + d + " n=" + n + " threshold=" + threshold;
                 FloatKernelsTest.assertStats(out, xs, ctx);
                 // The split really happened: pieces of at most max(threshold, one block), as many
@@ -106,7 +106,7 @@ class ParallelStatsTest {
                     @Override
                     protected StatsAccumulator compute() {
                         StatsAccumulator acc = new StatsAccumulator();
-                        ParallelStats.statsParallel(k.impl(), pool, p.seg, p.offset, n, 4096, acc);
+                        ParallelFloatKernels.statsParallel(k.impl(), pool, p.seg, p.offset, n, 4096, acc);
                         return acc;
                     }
                 });
@@ -130,7 +130,7 @@ class ParallelStatsTest {
             float b = (float) r.nextGaussian();
             try (Arena arena = Arena.ofShared()) {
                 Impls.Placed p = new Impls.Placed(arena, FloatKernelsTest.bytesOf(xs), r.nextInt(Impls.ALIGNMENTS));
-                ParallelStats.scaleParallel(k.impl(), pool, p.seg, p.offset, n, 1 + r.nextInt(20_000), a, b);
+                ParallelFloatKernels.scaleParallel(k.impl(), pool, p.seg, p.offset, n, 1 + r.nextInt(20_000), a, b);
                 ByteBuffer out = ByteBuffer.wrap(p.data()).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < n; i++) {
                     assertThat(Float.floatToIntBits(out.getFloat(4 * i))).as(k + " seed=" + seed + " i=" + i)

@@ -1,7 +1,7 @@
 package dev.framepipe.kernel.bench;
 
 import dev.framepipe.kernel.FloatKernels;
-import dev.framepipe.kernel.ParallelStats;
+import dev.framepipe.kernel.ParallelFloatKernels;
 import dev.framepipe.kernel.StatsAccumulator;
 import dev.framepipe.kernel.vector.VectorKernels;
 import java.lang.foreign.Arena;
@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-public class ParallelStatsBench {
+public class ParallelFloatKernelsBench {
 
     static final MemorySegment GLOBAL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
@@ -63,7 +63,7 @@ public class ParallelStatsBench {
     @Benchmark
     public double stats() {
         StatsAccumulator acc = new StatsAccumulator();
-        ParallelStats.statsParallel(k, pool, GLOBAL, address, floats, threshold, acc);
+        ParallelFloatKernels.statsParallel(k, pool, GLOBAL, address, floats, threshold, acc);
         return acc.variance();
     }
 }

@@ -16,9 +16,9 @@ import java.util.concurrent.RecursiveAction;
  * than blocks. Allocation: one task and one accumulator per tree node; nothing when the range
  * is at most the threshold.
  */
-public final class ParallelStats {
+public final class ParallelFloatKernels {
 
-    private ParallelStats() {
+    private ParallelFloatKernels() {
     }
 
     /** Folds {@code count} floats at {@code offset} into {@code out}, in parallel above the threshold. */

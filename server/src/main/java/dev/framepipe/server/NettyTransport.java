@@ -14,9 +14,9 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
  * Picks Netty's native epoll transport where it loads, NIO otherwise (or as configured); either
  * runs under {@link LoopIoHandler}.
  */
-public record Transports(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannel) {
+public record NettyTransport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerChannel> serverChannel) {
 
-    public static Transports select(Transport wanted) {
+    public static NettyTransport select(Transport wanted) {
         boolean epoll = switch (wanted) {
             case NIO -> false;
             case EPOLL -> {
@@ -29,9 +29,9 @@ public record Transports(String name, IoHandlerFactory ioHandlerFactory, Class<?
             case AUTO -> Epoll.isAvailable();
         };
         return epoll
-                ? new Transports("epoll", LoopIoHandler.factory(EpollIoHandler.newFactory(), true),
+                ? new NettyTransport("epoll", LoopIoHandler.factory(EpollIoHandler.newFactory(), true),
                         EpollServerSocketChannel.class)
-                : new Transports("nio", LoopIoHandler.factory(NioIoHandler.newFactory(), false),
+                : new NettyTransport("nio", LoopIoHandler.factory(NioIoHandler.newFactory(), false),
                         NioServerSocketChannel.class);
     }
 }
