@@ -1,5 +1,9 @@
 package dev.framepipe.metrics;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.framepipe.metrics.ConnectionErrors.Cause;
@@ -70,27 +74,26 @@ class ConnectionErrorsTest {
         assertThat(registry.find(ConnectionErrors.NAME).counters()).as("every port and cause up front").hasSize(10);
 
         // Logging goes through SLF4J to Logback: the records are read from a list appender.
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+        Logger logger = (Logger)
                 org.slf4j.LoggerFactory.getLogger(ConnectionErrors.class.getName());
-        ch.qos.logback.classic.Level before = logger.getLevel();
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> records =
-                new ch.qos.logback.core.read.ListAppender<>();
+        Level before = logger.getLevel();
+        ListAppender<ILoggingEvent> records = new ListAppender<>();
         records.start();
         logger.addAppender(records);
-        logger.setLevel(ch.qos.logback.classic.Level.ALL);
+        logger.setLevel(Level.ALL);
         EmbeddedChannel ch = new EmbeddedChannel();
         try {
             assertThat(errors.caught(Port.HTTP, ch, new IOException("Connection reset by peer"))).isEqualTo(Cause.RESET);
             assertThat(errors.caught(Port.FRAME, ch, new SSLHandshakeException("x"))).isEqualTo(Cause.TLS);
             assertThat(records.list).hasSize(2).allSatisfy(r -> {
-                assertThat(r.getLevel().toInt()).isLessThan(ch.qos.logback.classic.Level.INFO.toInt());
+                assertThat(r.getLevel().toInt()).isLessThan(Level.INFO.toInt());
                 assertThat(r.getThrowableProxy()).as("no stack trace").isNull();
             });
             records.list.clear();
             NullPointerException bug = new NullPointerException("ours");
             assertThat(errors.caught(Port.FRAME, ch, bug)).isEqualTo(Cause.INTERNAL);
             assertThat(records.list).singleElement().satisfies(r -> {
-                assertThat(r.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(r.getLevel()).isEqualTo(Level.WARN);
                 assertThat(r.getThrowableProxy()).isNotNull();
                 assertThat(r.getThrowableProxy().getMessage()).isEqualTo("ours");
             });
