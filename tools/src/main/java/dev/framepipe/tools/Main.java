@@ -3,7 +3,7 @@ package dev.framepipe.tools;
 import java.util.Arrays;
 
 /**
- * Entry point of the tools' jar: {@code client}, {@code load}, {@code baseline}, {@code soak}.
+ * Entry point of the tools' jar: {@code client}, {@code load}, {@code baseline}, {@code soak}, {@code chart}.
  * Exit codes: 0 success, 1 runtime failure, 2 bad command line.
  */
 public final class Main {
@@ -25,6 +25,7 @@ public final class Main {
             case "load" -> LoadCommand.run(rest);
             case "baseline" -> BaselineCommand.run(rest);
             case "soak" -> SoakCommand.run(rest);
+            case "chart" -> dev.framepipe.chart.ChartCommand.run(rest);
             case "version", "-V", "--version" -> {
                 dev.framepipe.cli.VersionProvider.print(System.out);
                 yield 0;
@@ -36,7 +37,8 @@ public final class Main {
                           client   send one request and print the answer (framepipe client --help)
                           load     load generator (framepipe load --help)
                           baseline transport-only comparison server (framepipe baseline --help)
-                          soak     soak-test a running server (load-tests/soak.sh starts one)""");
+                          soak     soak-test a running server (load-tests/soak.sh starts one)
+                          chart    SVG charts of load-test or JMH results (framepipe chart --help)""");
                 yield 0;
             }
             default -> {
