@@ -127,12 +127,8 @@ final class JmhCharts {
         if (data.getSeriesCount() == 0) {
             return null;
         }
-        LogAxis x = new LogAxis("input size (bytes, log scale)");
-        x.setBase(10);
-        x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
-        LogAxis y = new LogAxis("GB/s (log scale)");
-        y.setBase(10);
-        y.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.###"));
+        LogAxis x = Svg.logAxis("input size (bytes, log scale)");
+        LogAxis y = Svg.logAxis("GB/s (log scale)");
         JFreeChart chart = Svg.lines("Kernels: vector against scalar twin (dashed) and memory read", x, y, data);
         XYLineAndShapeRenderer r = (XYLineAndShapeRenderer) chart.getXYPlot().getRenderer();
         for (int i = 0; i < data.getSeriesCount(); i++) {

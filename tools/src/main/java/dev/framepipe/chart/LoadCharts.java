@@ -158,10 +158,8 @@ final class LoadCharts {
         }
         NumberAxis x = new NumberAxis("percentile");
         x.setTickUnit(new NumberTickUnit(1, new PercentileFormat()));
-        x.setRange(0, Math.max(1, Math.ceil(maxNines - 1e-9)));
-        LogAxis y = new LogAxis("latency (us, log scale)");
-        y.setBase(10);
-        y.setNumberFormatOverride(new java.text.DecimalFormat("#,##0.###"));
+        x.setRange(0, Math.max(1, Math.ceil(maxNines - 1e-9)) + 0.2); // room for the last tick's label
+        LogAxis y = Svg.logAxis("latency (us, log scale)");
         JFreeChart chart = Svg.lines("Latency spectrum: " + label(sc), x, y, data);
         Svg.subtitle(chart, rate(sc) + "; HdrHistogram percentiles of the median round");
         // the servers' colours as in the other charts, whichever servers have points here

@@ -15,6 +15,7 @@ import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.labels.ItemLabelAnchor;
 import org.jfree.chart.labels.ItemLabelPosition;
@@ -65,9 +66,7 @@ final class Svg {
         x.setCategoryLabelPositions(CategoryLabelPositions.STANDARD);
         ValueAxis y;
         if (log) {
-            LogAxis axis = new LogAxis(yTitle);
-            axis.setBase(10);
-            axis.setNumberFormatOverride(new DecimalFormat("0.###"));
+            LogAxis axis = logAxis(yTitle);
             double min = Double.MAX_VALUE;
             double max = 0;
             for (int r = 0; r < data.getRowCount(); r++) {
@@ -102,6 +101,17 @@ final class Svg {
         CategoryPlot plot = new CategoryPlot(data, x, y, r);
         plot.setOrientation(PlotOrientation.VERTICAL);
         return finish(new JFreeChart(title, BASE.deriveFont(Font.BOLD, 14f), plot, true), plot);
+    }
+
+    /** A base-10 log axis with a labelled tick at every decade and unlabelled ones between. */
+    static LogAxis logAxis(String title) {
+        LogAxis axis = new LogAxis(title);
+        axis.setBase(10);
+        axis.setTickUnit(new NumberTickUnit(1)); // one decade: the unit is in powers of the base
+        axis.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
+        axis.setMinorTickCount(9);
+        axis.setMinorTickMarksVisible(true);
+        return axis;
     }
 
     /** A line chart with a marker at every point; the caller sets the axes' scales and series' strokes. */
