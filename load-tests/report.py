@@ -117,7 +117,7 @@ def scenario_rows(sid, meta, servers, runs):
     else:
         t = meta.get("p99_ratio_target")
         got = fp["p99_ratio_to_raw"]
-        target_row("p99 vs raw's p99 at the same rate", f"<= {float(t):.1f} x" if t else "-", got,
+        target_row("p99 vs raw at the same rate", f"<= {float(t):.1f} x" if t else "-", got,
                    fp["p99_ratio_to_raw_rounds"], t is not None and got is not None and got <= float(t),
                    fmt="{:.1f}", suffix=" x")
     heap = meta["heap_bytes"] / max(1.0, meta["heap_frames"])
