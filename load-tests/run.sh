@@ -77,7 +77,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 declare -A PORT PID
 wait_port() {  # port name log
-  for _ in $(seq 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done
+  for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done  # 2 min: a busy machine
   echo "run.sh: $2 did not start; its log:" >&2; cat "$3" >&2; exit 1
 }
 # bin/framepipe execs java, so $! is the JVM's process id: the one whose CPU the load generator reads.
@@ -94,7 +94,7 @@ for k in "${servers[@]}"; do
   pids+=("${PID[$k]}")
 done
 for k in "${servers[@]}"; do wait_port "${PORT[$k]}" "$k" "$TMP/$k.log"; done
-for _ in $(seq 150); do curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null || { echo "framepipe did not get ready"; cat "$TMP/framepipe.log"; exit 1; }
 
 scrape() {  # heap bytes, completed frames, GC pauses of the service right now
