@@ -52,7 +52,7 @@ FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE
 RAW_PORT=${RAW_PORT:-17272}; RAW_PROJECT_PORT=${RAW_PROJECT_PORT:-17373}
 IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both Netty servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
-STAMP=$(date -u +%Y-%m-%d-%H%M)
+STAMP=$(date -u +%Y-%m-%d-%H%M); STARTED=$(date -u '+%Y-%m-%d %H:%M')
 REPORT="$OUT_DIR/$STAMP.md"; SUMMARY="$OUT_DIR/$STAMP.json"
 
 busy_cores() {  # cores busy on the whole machine over $1 seconds (/proc/stat)
@@ -181,9 +181,9 @@ after_busy=$(busy_cores 5)
 overrides=$(env | grep '^FRAMEPIPE_' | sort | tr '\n' ' ' || true)
 checked="ids, order, kinds and sizes"; [ "${CHECK_VALUES:-0}" = 1 ] && checked="$checked, framepipe's values too (every 16th)"
 changed=; git -C "$ROOT" diff --quiet HEAD -- . ':!load-tests/results' 2>/dev/null || changed=" (with changes not committed)"
-facts="Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), client and servers sharing them.
-Conditions: other work on the machine used $before_busy cores before the run and $after_busy after it (5 s each,
-\`/proc/stat\`, servers stopped); load average $before_load before, $after_load at the end.
+facts="Run $STARTED to $(date -u '+%H:%M') UTC on $(nproc) cores ($(uname -m)), client and servers sharing them.
+Conditions: other work on the machine kept $before_busy of its $(nproc) cores busy before the run and $after_busy after it
+(5 s each, \`/proc/stat\`, servers stopped); load average $before_load before, $after_load at the end.
 Command: \`${overrides}DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CLIENT=$CLIENT load-tests/run.sh $*\`
 (servers: ${SERVERS}; the Netty servers with $IO_THREADS I/O threads).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$changed.
