@@ -367,7 +367,6 @@ final class BlockingConnection implements LoadGenerator.Driver {
     private void finish(boolean byServer) {
         stats.sentTotal.add(sent);
         stats.answeredTotal.add(answered);
-        stats.open.decrementAndGet();
         if (byServer) {
             stats.closedByServer.incrementAndGet();
         }
@@ -377,6 +376,8 @@ final class BlockingConnection implements LoadGenerator.Driver {
                     + " requests unanswered");
             stats.lost.add(inFlight);
         }
+        // last: a run that sees no connection open reads this one's counts complete (atomics: sequentially consistent)
+        stats.open.decrementAndGet();
         drained = true;
         try {
             channel.close();

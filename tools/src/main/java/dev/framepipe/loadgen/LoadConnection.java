@@ -290,7 +290,6 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     public void channelInactive(ChannelHandlerContext ctx) {
         stats.sentTotal.add(sent);
         stats.answeredTotal.add(answered);
-        stats.open.decrementAndGet();
         boolean byServer = !closedHere && !stats.finishing;
         if (byServer) {
             stats.closedByServer.incrementAndGet();
@@ -301,6 +300,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
                     + " requests unanswered");
             stats.lost.add(inFlight);
         }
+        // last: a run that sees no connection open reads this one's counts complete (atomics: sequentially consistent)
+        stats.open.decrementAndGet();
         drained = true;
         if (batch != null) {
             batch.release();

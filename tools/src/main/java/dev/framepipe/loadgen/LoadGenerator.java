@@ -226,7 +226,9 @@ public final class LoadGenerator {
                     reportedClosed = closed;
                 }
                 if (stats.open.get() == 0) {
-                    // nothing left to measure: say so rather than print rates of zero until the end
+                    // nothing left to measure: say so rather than print rates of zero until the end. Read
+                    // again: a connection counts itself closed before it stops counting as open.
+                    closed = stats.closedByServer.get();
                     endedEarly = String.format(Locale.ROOT, "the server closed %s after %.1f s",
                             closed == o.connections() ? "all " + closed + " connections" : "the connections",
                             (now - start) / 1e9);
