@@ -1,42 +1,101 @@
 #!/usr/bin/env bash
-# Runs every scenario in load-tests/scenarios against the transport-only baseline and against
-# framepipe, one after the other on this machine's loopback, and writes a report to
-# load-tests/results/<date>.md with both results, their ratio, framepipe's heap bytes per frame
-# (from /metrics) and its GC pauses during the run.
+# Measures framepipe side by side with two servers that compute nothing, in one run on this
+# machine's loopback:
+#   raw        the shared raw-transport baseline (../shared/tools/raw-baseline/BaselineServer.java):
+#              blocking, one thread per connection, one read and one write per batch; the yardstick
+#              this project did not tune
+#   netty      `framepipe baseline`: Netty, the service's I/O threads
+#   framepipe  `framepipe serve`
+# Every scenario in load-tests/scenarios runs ROUNDS rounds; in each round every server runs once,
+# the order rotating from round to round, so that all of them sample the same stretches of a busy
+# machine. The report, load-tests/results/<date>.md, gives per scenario and server the medians of
+# frames/s, server cores (/proc/PID/stat over the measured window), frames per server core-second,
+# the ratios to raw (taken within each round, then the median), latency and the load generator's
+# own CPU; the targets as PASS/MISS; and SVG charts that `framepipe chart load` makes from the
+# summary written beside the report (<date>.json).
 #
-#   load-tests/run.sh [scenario-name-prefix ...]     e.g. load-tests/run.sh 01 03
-#   DURATION=20s WARMUP=5s load-tests/run.sh          measured time and warm-up per run
-#   ROUNDS=3 load-tests/run.sh                        each scenario baseline, framepipe, baseline, framepipe...;
-#                                                     the report gives medians and the per-round ratios
-#   IO_THREADS=2 load-tests/run.sh                    I/O threads of both servers (default: the service's)
+#   load-tests/run.sh [scenario-name-prefix ...]     e.g. load-tests/run.sh 01 05
+#   DURATION=8s WARMUP=3s ROUNDS=3 load-tests/run.sh  measured time and warm-up per run, rounds (the defaults)
+#   CLIENT=blocking                                   closed-loop client: blocking (one thread per connection,
+#                                                     the default) or netty; open-loop scenarios use netty
+#   CHECK_VALUES=1                                    also check the values of framepipe's answers (every 16th);
+#                                                     by default the client checks ids, order, kinds and sizes
+#                                                     only, the same work against every server
+#   SERVERS="raw raw-project netty framepipe"         add `framepipe baseline --raw` (default: raw netty framepipe)
+#   IO_THREADS=2                                      I/O threads of the Netty baseline and the service
 #   FRAMEPIPE_WORKER_PARALLELISM=1 load-tests/run.sh  any service setting, as its environment variable
 #                                                     (recorded in the report)
 #
 # Exit status 1 when a scenario got wrong answers (errors or mismatches from framepipe, mismatches
-# from the baseline: verdict ERRORS in the report) or a load run failed; a missed target is not a
-# failure (verdict MISS).
+# from the yardsticks, requests lost: verdict ERRORS), a load run failed, or a chart is missing or
+# not well-formed; a missed target is not a failure (verdict MISS).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FP="$ROOT/bin/framepipe"
-DURATION=${DURATION:-20s}
-WARMUP=${WARMUP:-5s}
-ROUNDS=${ROUNDS:-1}
+DURATION=${DURATION:-8s}
+WARMUP=${WARMUP:-3s}
+ROUNDS=${ROUNDS:-3}
+CLIENT=${CLIENT:-blocking}
+SERVERS=${SERVERS:-raw netty framepipe}
+SHARED=${SHARED:-$ROOT/../shared}
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: ROUNDS must be a positive whole number, not '$ROUNDS'" >&2; exit 2; }
+[[ "$CLIENT" =~ ^(blocking|netty)$ ]] || { echo "run.sh: CLIENT must be blocking or netty, not '$CLIENT'" >&2; exit 2; }
+read -r -a servers <<< "$SERVERS"
+for k in "${servers[@]}"; do
+  [[ "$k" =~ ^(raw|raw-project|netty|framepipe)$ ]] || { echo "run.sh: SERVERS: unknown server '$k' (raw, raw-project, netty, framepipe)" >&2; exit 2; }
+done
+[[ " $SERVERS " == *" raw "* && " $SERVERS " == *" framepipe "* ]] \
+  || { echo "run.sh: SERVERS must hold raw (the ratios' base) and framepipe" >&2; exit 2; }
+RAW_SRC="$SHARED/tools/raw-baseline/BaselineServer.java"
+[ -f "$RAW_SRC" ] || { echo "run.sh: no raw baseline at $RAW_SRC (set SHARED to the shared directory)" >&2; exit 2; }
 FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
-IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both servers
+RAW_PORT=${RAW_PORT:-17272}; RAW_PROJECT_PORT=${RAW_PROJECT_PORT:-17373}
+IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both Netty servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
-REPORT="$OUT_DIR/$(date -u +%Y-%m-%d-%H%M).md"
+STAMP=$(date -u +%Y-%m-%d-%H%M); STARTED=$(date -u '+%Y-%m-%d %H:%M')
+REPORT="$OUT_DIR/$STAMP.md"; SUMMARY="$OUT_DIR/$STAMP.json"
+
+busy_cores() {  # cores busy on the whole machine over $1 seconds (/proc/stat)
+  python3 - "$1" <<'PY'
+import sys, time
+def snap():
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(f), f[3] + f[4]  # total, idle + iowait
+t1, i1 = snap(); time.sleep(float(sys.argv[1])); t2, i2 = snap()
+import os
+print(f"{(1 - (i2 - i1) / max(1, t2 - t1)) * os.cpu_count():.2f}")
+PY
+}
 
 "$FP" build >/dev/null
+JAVA="$("$FP" java-home)/bin/java"
+before_busy=$(busy_cores 5)
+before_load=$(cut -d' ' -f1-3 /proc/loadavg)
+
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-
-"$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
-  > "$TMP/serve.log" 2>&1 & pids+=($!)
-"$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/baseline.log" 2>&1 & pids+=($!)
-for i in $(seq 150); do curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null && break; sleep 0.2; done
-curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null || { echo "framepipe did not start"; cat "$TMP/serve.log"; exit 1; }
+declare -A PORT PID
+wait_port() {  # port name log
+  for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done  # 2 min: a busy machine
+  echo "run.sh: $2 did not start; its log:" >&2; cat "$3" >&2; exit 1
+}
+# bin/framepipe execs java, so $! is the JVM's process id: the one whose CPU the load generator reads.
+for k in "${servers[@]}"; do
+  case "$k" in
+    raw) "$JAVA" "$RAW_SRC" --host 127.0.0.1 --port "$RAW_PORT" > "$TMP/raw.log" 2>&1 & PID[raw]=$!; PORT[raw]=$RAW_PORT ;;
+    raw-project) "$FP" baseline --raw --bind-address 127.0.0.1 --port "$RAW_PROJECT_PORT" > "$TMP/raw-project.log" 2>&1 &
+      PID[raw-project]=$!; PORT[raw-project]=$RAW_PROJECT_PORT ;;
+    netty) "$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/netty.log" 2>&1 &
+      PID[netty]=$!; PORT[netty]=$BASE_PORT ;;
+    framepipe) "$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
+        > "$TMP/framepipe.log" 2>&1 & PID[framepipe]=$!; PORT[framepipe]=$FRAME_PORT ;;
+  esac
+  pids+=("${PID[$k]}")
+done
+for k in "${servers[@]}"; do wait_port "${PORT[$k]}" "$k" "$TMP/$k.log"; done
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$HTTP_PORT/health/ready" >/dev/null || { echo "framepipe did not get ready"; cat "$TMP/framepipe.log"; exit 1; }
 
 scrape() {  # heap bytes, completed frames, GC pauses of the service right now
   curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk '
@@ -44,136 +103,124 @@ scrape() {  # heap bytes, completed frames, GC pauses of the service right now
     /^jvm_gc_pause_seconds_count/ {g+=$2} END {printf "%.0f %.0f %.0f\n", h, f, g}'
 }
 
-load() {  # target-port json-file extra-args...
-  local port=$1 json=$2 status=0; shift 2
+load() {  # server json extra-args...
+  local key=$1 json=$2 status=0 verify=ids; shift 2
+  [ "$key" = framepipe ] && [ "${CHECK_VALUES:-0}" = 1 ] && verify=values
   rm -f "$json"
-  # A run with wrong answers exits 1 and still writes its JSON: the report marks the scenario
-  # ERRORS and the script fails at the end. A run that wrote no JSON failed outright.
-  "$FP" load --port "$port" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
-    --duration "$DURATION" --warmup "$WARMUP" --json "$json" "$@" > "${json%.json}.log" 2>&1 || status=$?
+  # A run with wrong or lost answers exits non-zero and still writes its JSON: the report marks the
+  # scenario ERRORS and the script fails at the end. A run that wrote no JSON failed outright.
+  "$FP" load --port "${PORT[$key]}" --server-pid "${PID[$key]}" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
+    --duration "$DURATION" --warmup "$WARMUP" --verify "$verify" --json "$json" "$@" > "${json%.json}.log" 2>&1 || status=$?
   if [ ! -s "$json" ]; then
-    echo "run.sh: the load run against port $port failed (exit status $status) and wrote no result; its log:" >&2
+    echo "run.sh: the load run against $key failed (exit status $status) and wrote no result; its log:" >&2
     cat "${json%.json}.log" >&2
     exit 1
   fi
+  python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(f'   {sys.argv[2]:<11} {j[\"frames_per_second\"]:>13,.0f} frames/s  server {j[\"server_cpu_cores\"] or 0:.2f} cores  client {j[\"client_cpu_cores\"] or 0:.2f} cores  p99 {j[\"p99_us\"]:,.0f} us')" "$json" "$key"
 }
 
-# A framepipe run: heap and GC are read from /metrics when the warm-up ends and when the run
-# ends, so they describe the steady state that the load generator measures.
-load_framepipe() {  # json-file extra-args...
+# framepipe's heap and GC are read from /metrics when the warm-up ends and when the run ends, so
+# they describe the steady state that the load generator measures.
+load_framepipe() {  # json extra-args...
   local json=$1; shift
-  load "$FRAME_PORT" "$json" "$@" &
+  load framepipe "$json" "$@" &
   local pid=$!
   sleep "${WARMUP%s}"
   read -r h1 f1 g1 < <(scrape)
   wait "$pid" || exit 1  # load() said why
   read -r h2 f2 g2 < <(scrape)
+  heap=$((heap + h2 - h1)); heap_frames=$((heap_frames + f2 - f1)); gcs=$((gcs + g2 - g1))
 }
 
-{
-  echo "# Load test: framepipe against the transport-only baseline"
-  echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(uname -m)), client and servers sharing them."
-  overrides=$(env | grep '^FRAMEPIPE_' | sort | tr '\n' ' ' || true)
-  echo "Command: \`${overrides}load-tests/run.sh $*\` (DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS, servers with $IO_THREADS I/O threads)."
-  echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
-  echo
-  echo "| scenario | baseline | framepipe | ratio | target | framepipe p50 / p99 / p99.9 (us) | hiccups p99 / max (us), baseline; framepipe runs | heap B/frame | GC pauses | verdict |"
-  echo "|---|---:|---:|---:|---:|---|---|---:|---:|---|"
-} > "$REPORT"
-
-failed=()
+ids=()
 for conf in "$ROOT"/load-tests/scenarios/*.conf; do
   id=$(basename "$conf" .conf)
   if [ $# -gt 0 ]; then match=0; for p in "$@"; do [[ "$id" == "$p"* ]] && match=1; done; [ $match = 1 ] || continue; fi
-  NAME= MIX= CONNECTIONS= DEPTH= COMPARE= TARGET= RATE_OF= RATE_FRACTION= P99_TARGET_US=
+  NAME= MIX= CONNECTIONS= DEPTH= COMPARE= TARGET= PER_CORE_TARGET= RATE_OF= RATE_FRACTION= P99_RATIO_TARGET=
   # shellcheck disable=SC1090
   source "$conf"
   echo "== $id: $NAME"
-  extra=()
+  extra=() rate=0 client=$CLIENT
   if [ "$COMPARE" = latency ]; then
-    max=$(python3 -c "import json,glob,statistics;print(statistics.median(json.load(open(f))['frames_per_second'] for f in glob.glob('$TMP/$RATE_OF-framepipe-r*.json')))")
+    # Open loop (only the Netty client paces requests) at a fraction of framepipe's own maximum,
+    # every server at that same rate.
+    ls "$TMP/$RATE_OF"-framepipe-r*.json >/dev/null 2>&1 \
+      || { echo "run.sh: $id needs $RATE_OF in the same run (its rate is a fraction of framepipe's maximum there)" >&2; exit 2; }
+    max=$(python3 -c "import json,sys,statistics;print(statistics.median(json.load(open(f))['frames_per_second'] for f in sys.argv[1:]))" "$TMP/$RATE_OF"-framepipe-r*.json)
     rate=$(python3 -c "print(round($max * $RATE_FRACTION))")
-    extra=(--rate "$rate")
+    client=netty
   fi
-  # The baseline first; for latency scenarios at the same open-loop rate (what the machine adds).
-  # With ROUNDS > 1 the two alternate, so that both sample the same stretches of a noisy machine.
+  extra=(--client "$client")
+  [ "$rate" != 0 ] && extra+=(--rate "$rate")
   rm -f "$TMP/$id"-*-r*.json
-  heap=0 done_frames=0 gcs=0
+  heap=0 heap_frames=0 gcs=0
+  n=${#servers[@]}
   for r in $(seq "$ROUNDS"); do
-    load "$BASE_PORT" "$TMP/$id-baseline-r$r.json" --verify ids "${extra[@]}"
-    load_framepipe "$TMP/$id-framepipe-r$r.json" "${extra[@]}"
-    heap=$((heap + h2 - h1)); done_frames=$((done_frames + f2 - f1)); gcs=$((gcs + g2 - g1))
-  done
-  python3 - "$id" "$TMP" "$COMPARE" "${TARGET:-}" "${P99_TARGET_US:-}" "$heap" "$done_frames" "$gcs" "$ROUNDS" >> "$REPORT" <<'PY'
-import json, statistics, sys
-sid, tmp, compare, target, p99t, heap, frames, gcs, rounds = sys.argv[1:]
-rounds = int(rounds)
-fps = [json.load(open(f"{tmp}/{sid}-framepipe-r{r}.json")) for r in range(1, rounds + 1)]
-bases = [json.load(open(f"{tmp}/{sid}-baseline-r{r}.json")) for r in range(1, rounds + 1)]
-med = statistics.median
-heap = float(heap) / max(1.0, float(frames))
-gcs = int(gcs)
-lat = " / ".join(f"{med(fp[k] for fp in fps):.0f}" for k in ("p50_us", "p99_us", "p999_us"))
-# Wrong answers from framepipe (errors or mismatches) or from the baseline (mismatches), and lost
-# ones (requests whose connection the server closed before answering) make the verdict ERRORS,
-# whatever the speed: the script then fails (below the loop).
-ok = all(fp["mismatches"] == 0 and fp["errors"] == 0 and fp.get("lost", 0) == 0 for fp in fps) \
-    and all(b["mismatches"] == 0 and b.get("lost", 0) == 0 for b in bases)
-def hiccups(runs):  # the load generator's hiccup meter: how late a thread sleeping 1 ms woke
-    vals = [(j.get("hiccup_p99_us"), j.get("hiccup_max_us")) for j in runs]
-    vals = [v for v in vals if v[0] is not None]
-    return f"{med(v[0] for v in vals):.0f} / {med(v[1] for v in vals):.0f}" if vals else "-"
-hic = f"{hiccups(bases)}; {hiccups(fps)}"
-if compare == "latency":
-    p99 = med(fp["p99_us"] for fp in fps)
-    verdict = "ERRORS" if not ok else ("PASS" if p99 <= float(p99t) else "MISS") if p99t else "ok"
-    bl = f"p50 / p99 {med(b['p50_us'] for b in bases):.0f} / {med(b['p99_us'] for b in bases):.0f} us"
-    rate = med(fp["rate_per_second"] for fp in fps)
-    each = ", ".join(f"{fp['p99_us']:.0f}" for fp in fps)
-    note = f" (p99 per round: {each})" if rounds > 1 else ""
-    tgt = f"p99 <= {float(p99t):.0f} us" if p99t else "-"
-    print(f"| {sid} (open loop {rate:,.0f}/s) | {bl} | {med(fp['frames_per_second'] for fp in fps):,.0f} frames/s | - | {tgt} | {lat}{note} | {hic} | {heap:.1f} | {gcs} | {verdict} |")
-else:
-    if compare == "bytes":
-        value = lambda j: j["request_mb_per_second"] + j["response_mb_per_second"]
-        unit = "MB/s"
-    else:
-        value = lambda j: j["frames_per_second"]
-        unit = "frames/s"
-    ratios = [value(f) / value(b) if value(b) else 0 for f, b in zip(fps, bases)]
-    ratio = med(ratios)  # each round's pair ran back to back: their ratio, then the median
-    verdict = "ERRORS" if not ok else ("PASS" if ratio >= float(target) else "MISS") if target else "ok"
-    tgt = f">= {float(target)*100:.0f} %" if target else "-"
-    each = ", ".join(f"{x*100:.0f}" for x in ratios)
-    shown = f"{ratio*100:.0f} %" + (f" (rounds: {each})" if rounds > 1 else "")
-    print(f"| {sid} | {med(value(b) for b in bases):,.0f} {unit} | {med(value(f) for f in fps):,.0f} {unit} | {shown} | {tgt} | {lat} | {hic} | {heap:.1f} | {gcs} | {verdict} |")
-PY
-  tail -1 "$REPORT"
-  if tail -1 "$REPORT" | grep -q '| ERRORS |$'; then
-    failed+=("$id")
-    for j in "$TMP/$id"-*-r*.json; do
-      python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(f'  {sys.argv[1]}: {j[\"errors\"]} errors {j.get(\"errors_by_code\", {})}, {j[\"mismatches\"]} mismatches')" "$j" >&2
+    echo " round $r"
+    for i in $(seq 0 $((n - 1))); do
+      k=${servers[$(( (i + r - 1) % n ))]}
+      if [ "$k" = framepipe ]; then load_framepipe "$TMP/$id-$k-r$r.json" "${extra[@]}"
+      else load "$k" "$TMP/$id-$k-r$r.json" "${extra[@]}"; fi
     done
-  fi
+  done
+  python3 - "$TMP/$id.meta.json" <<PY
+import json, sys
+num = lambda s: float(s) if s else None
+json.dump({"name": """$NAME""", "mix": "$MIX", "connections": $CONNECTIONS, "depth": $DEPTH, "compare": "$COMPARE",
+           "target": num("$TARGET"), "per_core_target": num("$PER_CORE_TARGET"), "p99_ratio_target": num("$P99_RATIO_TARGET"),
+           "rate": $rate, "client": "$client", "heap_bytes": $heap, "heap_frames": $heap_frames, "gc_pauses": $gcs},
+          open(sys.argv[1], "w"))
+PY
+  ids+=("$id")
 done
+[ ${#ids[@]} -gt 0 ] || { echo "run.sh: no scenario matches $*" >&2; exit 2; }
 
+after_load=$(cut -d' ' -f1-3 /proc/loadavg)
+cleanup; pids=()
+after_busy=$(busy_cores 5)
+overrides=$(env | grep '^FRAMEPIPE_' | sort | tr '\n' ' ' || true)
+checked="ids, order, kinds and sizes"; [ "${CHECK_VALUES:-0}" = 1 ] && checked="$checked, framepipe's values too (every 16th)"
+changed=; git -C "$ROOT" diff --quiet HEAD -- . ':!load-tests/results' 2>/dev/null || changed=" (with changes not committed)"
+facts="Run $STARTED to $(date -u '+%H:%M') UTC on $(nproc) cores ($(uname -m)), client and servers sharing them.
+Conditions: other work on the machine kept $before_busy of its $(nproc) cores busy before the run and $after_busy after it
+(5 s each, \`/proc/stat\`, servers stopped); load average $before_load before, $after_load at the end.
+Command: \`${overrides}DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CLIENT=$CLIENT load-tests/run.sh $*\`
+(servers: ${SERVERS}; the Netty servers with $IO_THREADS I/O threads).
+Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$changed.
+Servers: raw = \`java ../shared/tools/raw-baseline/BaselineServer.java\` (blocking, one thread per connection,
+computing nothing); netty = \`framepipe baseline\` (Netty, computing nothing); framepipe = \`framepipe serve\`.
+Client: \`framepipe load --client $CLIENT\` in closed loop (scenario's connections x frames in flight), \`--client netty
+--rate\` in open loop; answers checked for $checked."
+bad=$(python3 "$ROOT/load-tests/report.py" --tmp "$TMP" --ids "${ids[*]}" --servers "$SERVERS" --rounds "$ROUNDS" \
+  --report "$REPORT" --summary "$SUMMARY" --title-facts "$facts")
+
+# The charts, made from the summary; each must exist and be well-formed SVG.
+mapfile -t charts < <("$FP" chart load "$SUMMARY")
+[ ${#charts[@]} -gt 0 ] || { echo "run.sh: framepipe chart wrote no chart" >&2; exit 1; }
+python3 - "${charts[@]}" <<'PY' || { echo "run.sh: a chart is not well-formed SVG" >&2; exit 1; }
+import sys, xml.etree.ElementTree as ET
+for f in sys.argv[1:]:
+    root = ET.parse(f).getroot()
+    assert root.tag.endswith("svg"), f"{f}: root element {root.tag}"
+PY
 {
   echo
-  echo "Heap B/frame: rate of \`pipeline_heap_allocated_bytes_total\` (I/O and worker threads) over"
-  echo "\`pipeline_frames_completed_total\` from the end of the warm-up to the end of the framepipe run;"
-  echo "GC pauses: change of \`jvm_gc_pause_seconds_count\` over the same window. For the latency"
-  echo "scenario the baseline column is the baseline at the same open-loop rate. With ROUNDS > 1,"
-  echo "every figure is the median over the rounds, and the ratio is the median of the rounds' ratios"
-  echo "(baseline and framepipe ran back to back in each round); heap and GC cover all rounds."
-  echo "Hiccups: the load generator's hiccup meter, a thread that sleeps 1 ms at a time, over the"
-  echo "measured part of each run: how late it woke (p99 and max, medians over the rounds). Frames in"
-  echo "flight during a stall of the machine wait at least as long as the stall, whatever serves them,"
-  echo "so a latency tail near these figures is set by the machine, not by the server."
+  echo "## Charts"
+  echo
+  echo "Made from \`$(basename "$SUMMARY")\` by \`framepipe chart load\`."
+  echo
+  for c in "${charts[@]}"; do echo "![$(basename "$c" .svg)]($(basename "$c"))"; echo; done
+  echo "Heap B/frame: change of \`pipeline_heap_allocated_bytes_total\` (I/O and worker threads) over"
+  echo "\`pipeline_frames_completed_total\` from the end of the warm-up to the end of each framepipe run, all"
+  echo "rounds; GC pauses: change of \`jvm_gc_pause_seconds_count\` over the same windows. Hiccups: the load"
+  echo "generator's hiccup meter, a thread that sleeps 1 ms at a time, over the measured part of each run: how"
+  echo "late it woke. Frames in flight during a stall of the machine wait at least as long as the stall,"
+  echo "whatever serves them, so a latency tail near these figures is set by the machine, not by the server."
   echo "Per-run logs and JSON: \`load-tests/results/tmp/\`."
 } >> "$REPORT"
+cat "$REPORT"
 echo "report: $REPORT"
-if [ ${#failed[@]} -gt 0 ]; then
-  echo "run.sh: wrong answers (errors or mismatches) in scenario(s) ${failed[*]}; see the lines above and $REPORT" >&2
+if [ -n "$bad" ]; then
+  echo "run.sh: wrong or lost answers in scenario(s) $bad; see the lines above and $REPORT" >&2
   exit 1
 fi

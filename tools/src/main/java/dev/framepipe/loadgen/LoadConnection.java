@@ -29,7 +29,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * (one Netty write instead of two per request), and answers are read in place from the buffer
  * they arrived in ({@link FrameDecoder} with this handler as its sink, no slice per answer).
  */
-final class LoadConnection extends ChannelInboundHandlerAdapter implements FrameDecoder.FrameSink {
+final class LoadConnection extends ChannelInboundHandlerAdapter implements FrameDecoder.FrameSink, LoadGenerator.Driver {
 
     /** Requests with payloads up to this size are copied into {@link #batch}; larger ones are written as they are. */
     static final int BATCH_MAX_PAYLOAD = 1024;
@@ -65,6 +65,11 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     private boolean closedHere;
     volatile boolean drained;
 
+    @Override
+    public boolean drained() {
+        return drained;
+    }
+
     LoadConnection(RequestTemplate[] schedule, int offset, LoadStats stats, int depth, double ratePerSecond,
                    int verifyEvery, boolean verifyValues) {
         this.schedule = schedule;
@@ -93,7 +98,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     }
 
     /** Stops sending; answers still in flight are collected. Any thread. */
-    void stop() {
+    @Override
+    public void stop() {
         ctx.executor().execute(() -> {
             stopping = true;
             if (inFlight == 0) {
@@ -106,7 +112,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
      * Open loop: whether the pacer ever ticked this connection. Read after {@link #drained}
      * (volatile, written later on the same event loop), which makes the plain field visible.
      */
-    boolean paced() {
+    @Override
+    public boolean paced() {
         return openLoopStart != 0;
     }
 
@@ -283,7 +290,6 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
     public void channelInactive(ChannelHandlerContext ctx) {
         stats.sentTotal.add(sent);
         stats.answeredTotal.add(answered);
-        stats.open.decrementAndGet();
         boolean byServer = !closedHere && !stats.finishing;
         if (byServer) {
             stats.closedByServer.incrementAndGet();
@@ -294,6 +300,8 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
                     + " requests unanswered");
             stats.lost.add(inFlight);
         }
+        // last: a run that sees no connection open reads this one's counts complete (atomics: sequentially consistent)
+        stats.open.decrementAndGet();
         drained = true;
         if (batch != null) {
             batch.release();

@@ -30,17 +30,41 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 /**
- * The load generator: opens connections, drives each from its own event loop (see
- * {@link LoadConnection}), prints a progress line each second, and summarises the measured
- * part of the run (after the warm-up) in a {@link LoadResult}.
+ * The load generator: opens connections, drives them (on Netty event loops, {@link LoadConnection},
+ * or one blocking thread per connection, {@link BlockingConnection}), prints a progress line each
+ * second, and summarises the measured part of the run (after the warm-up) in a {@link LoadResult}.
  */
 public final class LoadGenerator {
 
-    /** Settings of one run. */
+    /** How the connections are driven. */
+    public enum Client {
+        /** Netty event loops ({@code --threads} of them): closed or open loop, TLS. */
+        NETTY,
+        /** One platform thread per connection, closed loop in rounds of {@code depth} requests. */
+        BLOCKING;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** One connection's driver, whichever client runs it. */
+    interface Driver {
+        /** Stops sending; the answers in flight are still collected. Any thread. */
+        void stop();
+
+        /** Every answer in flight has come, or the connection has ended. */
+        boolean drained();
+
+        /** Open loop: whether the pacer ever reached this connection. */
+        boolean paced();
+    }
+
+    /** Settings of one run. {@code serverPid} > 0: the server process whose CPU the run reports. */
     public record Options(String host, int port, int connections, int depth, List<MixEntry> mix,
                           Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
                           boolean verifyValues, int threads, Duration drainTimeout,
-                          dev.framepipe.client.ClientTls tls, boolean hiccups) {
+                          dev.framepipe.client.ClientTls tls, boolean hiccups, Client client, long serverPid) {
 
         /** Refuses settings that cannot make a run (a usage error, not a run of nothing). */
         public Options {
@@ -54,6 +78,22 @@ public final class LoadGenerator {
             require(frames > 0 || duration.compareTo(Duration.ZERO) > 0, "--duration must be more than 0");
             require(!warmup.isNegative(), "--warmup must not be negative");
             require(mix != null && !mix.isEmpty(), "--mix must name at least one op");
+            require(client != null, "a client mode is required");
+            require(serverPid >= 0, "--server-pid must be a process id, not " + serverPid);
+            if (client == Client.BLOCKING) {
+                require(rate == 0, "--client blocking runs a closed loop: an open loop (--rate) runs on --client netty");
+                require(tls == null, "--client blocking speaks plain TCP: TLS runs on --client netty");
+                require(threads == 1, "--threads sets the netty client's event loops: --client blocking runs one thread per connection");
+            }
+        }
+
+        /** The Netty client, no server CPU. */
+        public Options(String host, int port, int connections, int depth, List<MixEntry> mix,
+                       Duration duration, long frames, Duration warmup, double rate, int verifyEvery,
+                       boolean verifyValues, int threads, Duration drainTimeout,
+                       dev.framepipe.client.ClientTls tls, boolean hiccups) {
+            this(host, port, connections, depth, mix, duration, frames, warmup, rate, verifyEvery, verifyValues,
+                    threads, drainTimeout, tls, hiccups, Client.NETTY, 0);
         }
 
         private static void require(boolean ok, String message) {
@@ -92,37 +132,56 @@ public final class LoadGenerator {
         }
         int maxFrame = Math.max(maxAnswer, 1024);
 
+        boolean netty = o.client() == Client.NETTY;
         boolean epoll = Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(o.threads(),
-                new DefaultThreadFactory("framepipe-load", true), io);
+        MultiThreadIoEventLoopGroup group = null;
         LoadStats stats = new LoadStats();
-        io.netty.handler.ssl.SslContext ssl;
-        try {
-            ssl = o.tls() == null ? null : LoadTls.context(o.tls()); // one context; a handler (and engine) per connection
-        } catch (javax.net.ssl.SSLException e) {
-            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            throw new IllegalArgumentException("TLS settings of the load generator: " + e.getMessage(), e);
-        }
-        List<LoadConnection> drivers = new ArrayList<>();
+        io.netty.handler.ssl.SslContext ssl = null;
+        List<Driver> drivers = new ArrayList<>();
+        List<LoadConnection> nettyDrivers = new ArrayList<>();
+        List<BlockingConnection> blockingDrivers = new ArrayList<>();
         List<Channel> channels = new ArrayList<>();
         List<ScheduledFuture<?>> pacers = new ArrayList<>();
-        HiccupMeter hiccups = o.hiccups() ? HiccupMeter.start() : null;
+        HiccupMeter hiccups = null;
         try {
+            if (netty) {
+                IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+                group = new MultiThreadIoEventLoopGroup(o.threads(), new DefaultThreadFactory("framepipe-load", true), io);
+                try {
+                    ssl = o.tls() == null ? null : LoadTls.context(o.tls()); // one context; a handler (and engine) per connection
+                } catch (javax.net.ssl.SSLException e) {
+                    throw new IllegalArgumentException("TLS settings of the load generator: " + e.getMessage(), e);
+                }
+            }
+            hiccups = o.hiccups() ? HiccupMeter.start() : null;
             double perConnectionRate = o.rate() > 0 ? o.rate() / o.connections() : 0;
             for (int c = 0; c < o.connections(); c++) {
+                if (!netty) {
+                    BlockingConnection driver;
+                    try {
+                        driver = new BlockingConnection(schedule, c, stats, o.depth(), o.verifyEvery(), o.verifyValues(),
+                                o.host(), o.port(), c);
+                    } catch (java.io.IOException e) {
+                        throw new IllegalStateException(connectFailure(o.host(), o.port(), e), e);
+                    }
+                    blockingDrivers.add(driver);
+                    drivers.add(driver);
+                    continue;
+                }
                 LoadConnection driver = new LoadConnection(schedule, c, stats, o.depth(), perConnectionRate,
                         o.verifyEvery(), o.verifyValues());
+                nettyDrivers.add(driver);
                 drivers.add(driver);
+                io.netty.handler.ssl.SslContext tls = ssl;
                 Bootstrap b = new Bootstrap().group(group)
                         .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                         .option(ChannelOption.TCP_NODELAY, true)
                         .handler(new ChannelInitializer<SocketChannel>() {
                             @Override
                             protected void initChannel(SocketChannel ch) {
-                                if (ssl != null) {
+                                if (tls != null) {
                                     // requests written before the handshake ends wait in the SslHandler
-                                    ch.pipeline().addLast(ssl.newHandler(ch.alloc(),
+                                    ch.pipeline().addLast(tls.newHandler(ch.alloc(),
                                             o.tls().serverName() != null ? o.tls().serverName() : o.host(), o.port()));
                                 }
                                 // answers are read in place: the decoder hands each to the driver
@@ -132,10 +191,12 @@ public final class LoadGenerator {
                         });
                 channels.add(connect(b, o.host(), o.port()));
             }
-            if (o.rate() > 0) {
-                pacers.addAll(startPacers(drivers, channels));
+            for (BlockingConnection d : blockingDrivers) {
+                d.start(); // every connection open before any sends
             }
-
+            if (o.rate() > 0) {
+                pacers.addAll(startPacers(nettyDrivers, channels));
+            }
             long warmupEnd = System.nanoTime() + o.warmup().toNanos();
             Histogram total = new Histogram(60_000_000_000L, 3);
             Histogram interval = null;
@@ -148,6 +209,8 @@ public final class LoadGenerator {
             }
             interval = stats.latency.getIntervalHistogram(interval); // drop warm-up samples
             Histogram hiccupsMeasured = hiccups == null ? null : hiccups.interval(null); // the same for hiccups
+            CpuMeter serverCpu = o.serverPid() > 0 ? CpuMeter.ofProcess(o.serverPid()) : null;
+            CpuMeter clientCpu = CpuMeter.ofThisProcess();
             stats.measuring = true;
             long start = System.nanoTime();
             long end = o.frames() > 0 ? Long.MAX_VALUE : start + o.duration().toNanos();
@@ -163,7 +226,9 @@ public final class LoadGenerator {
                     reportedClosed = closed;
                 }
                 if (stats.open.get() == 0) {
-                    // nothing left to measure: say so rather than print rates of zero until the end
+                    // nothing left to measure: say so rather than print rates of zero until the end. Read
+                    // again: a connection counts itself closed before it stops counting as open.
+                    closed = stats.closedByServer.get();
                     endedEarly = String.format(Locale.ROOT, "the server closed %s after %.1f s",
                             closed == o.connections() ? "all " + closed + " connections" : "the connections",
                             (now - start) / 1e9);
@@ -188,6 +253,8 @@ public final class LoadGenerator {
             }
             stats.measuring = false;
             long measuredNanos = System.nanoTime() - start;
+            double serverCores = serverCpu == null ? Double.NaN : serverCpu.cores();
+            double clientCores = clientCpu.cores();
             interval = stats.latency.getIntervalHistogram(interval);
             total.add(interval);
             if (hiccups != null) {
@@ -196,15 +263,15 @@ public final class LoadGenerator {
             for (ScheduledFuture<?> p : pacers) {
                 p.cancel(false);
             }
-            for (LoadConnection d : drivers) {
+            for (Driver d : drivers) {
                 d.stop();
             }
             long drainDeadline = System.nanoTime() + o.drainTimeout().toNanos();
-            for (LoadConnection d : drivers) {
-                while (!d.drained && System.nanoTime() < drainDeadline) {
+            for (Driver d : drivers) {
+                while (!d.drained() && System.nanoTime() < drainDeadline) {
                     TimeUnit.MILLISECONDS.sleep(5);
                 }
-                if (!d.drained) {
+                if (!d.drained()) {
                     stats.problem("answers still missing after the drain timeout");
                     stats.mismatches.increment();
                 } else if (o.rate() > 0 && !d.paced()) {
@@ -216,6 +283,9 @@ public final class LoadGenerator {
             stats.finishing = true; // the closes from here on are the generator's
             for (Channel ch : channels) {
                 ch.close().await(5, TimeUnit.SECONDS); // each adds its sent and answered counts as it closes
+            }
+            for (BlockingConnection d : blockingDrivers) {
+                d.close(); // its thread added its counts as it ended
             }
             double secs = measuredNanos / 1e9;
             long frames = stats.frames.sum();
@@ -237,7 +307,7 @@ public final class LoadGenerator {
                     hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getValueAtPercentile(99) / 1e3,
                     hiccupsMeasured == null ? Double.NaN : hiccupsMeasured.getMaxValue() / 1e3,
                     stats.sentTotal.sum(), stats.answeredTotal.sum(), stats.lost.sum(), stats.closedByServer.get(),
-                    endedEarly);
+                    endedEarly, o.client().label(), serverCores, clientCores, percentiles(total));
         } finally {
             stats.finishing = true;
             if (hiccups != null) {
@@ -246,7 +316,12 @@ public final class LoadGenerator {
             for (Channel ch : channels) {
                 ch.close();
             }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            for (BlockingConnection d : blockingDrivers) {
+                d.close();
+            }
+            if (group != null) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            }
             for (RequestTemplate t : templates) {
                 t.payload.release();
             }
@@ -286,6 +361,23 @@ public final class LoadGenerator {
         String why = cause == null || cause.getMessage() == null ? String.valueOf(cause)
                 : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
         return "cannot connect to " + where + ": " + why;
+    }
+
+    /** Percentiles of the latency spectrum that a run reports (HdrHistogram's, log scale: 50 % to the max). */
+    static final double[] SPECTRUM = {0, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.75, 99.9, 99.95, 99.975, 99.99, 99.995,
+        99.999, 99.9995, 99.9999, 100};
+
+    /** The latency at each percentile of {@link #SPECTRUM}, in microseconds: [percentile, us] pairs. */
+    static List<double[]> percentiles(Histogram h) {
+        List<double[]> points = new ArrayList<>();
+        if (h.getTotalCount() == 0) {
+            return points;
+        }
+        for (double p : SPECTRUM) {
+            double us = (p == 100 ? h.getMaxValue() : h.getValueAtPercentile(p)) / 1e3;
+            points.add(new double[] {p, us});
+        }
+        return points;
     }
 
     /** Open loop: how often each event loop sends what has come due on its connections. */

@@ -14,6 +14,10 @@ import java.util.Map;
  * whose connection closed before their answer came, {@code closedByServer} the connections the
  * server closed (or reset) before the run ended, and {@code endedEarly} why the run stopped
  * before its duration (null when it did not): a server that drains is not a wrong answer.
+ *
+ * <p>{@code client} is the client mode (netty or blocking); {@code serverCpuCores} the server
+ * process's CPU over the measured part (NaN unless its pid was given), {@code clientCpuCores} the
+ * load generator's own; {@code latencyPercentiles} the latency spectrum, [percentile, us] pairs.
  */
 public record LoadResult(
         String target,
@@ -41,11 +45,20 @@ public record LoadResult(
         long answersReceived,
         long lost,
         int closedByServer,
-        String endedEarly) {
+        String endedEarly,
+        String client,
+        double serverCpuCores,
+        double clientCpuCores,
+        List<double[]> latencyPercentiles) {
 
     /** The run measured what it was asked to: every connection lasted, every answer came and was right. */
     public boolean complete() {
         return mismatches == 0 && lost == 0 && closedByServer == 0;
+    }
+
+    /** Frames per second of server CPU; NaN without the server's CPU. */
+    public double framesPerServerCoreSecond() {
+        return serverCpuCores > 0 ? framesPerSecond / serverCpuCores : Double.NaN;
     }
 
     /** Bytes per second in both directions, in MB (10^6). */
@@ -56,14 +69,16 @@ public record LoadResult(
     public String table() {
         return String.format(Locale.ROOT, """
                 target        %s
-                mix           %s   connections %d x depth %d%s
+                mix           %s   connections %d x depth %d%s   client %s
                 measured      %.1f s, %,d frames
                 throughput    %,.0f frames/s   %.1f MB/s in   %.1f MB/s out
                 latency (us)  p50 %.0f   p90 %.0f   p99 %.0f   p99.9 %.0f   max %.0f
                 errors        %d %s
                 mismatches    %d
                 %s%shiccups (us)  %s
+                cpu (cores)   %s
                 """, target, mix, connections, depth, ratePerSecond > 0 ? String.format(Locale.ROOT, "   open loop at %,.0f/s", ratePerSecond) : "   closed loop",
+                client,
                 seconds, frames, framesPerSecond, requestMBps, responseMBps, p50Micros, p90Micros, p99Micros,
                 p999Micros, maxMicros, errors, errorsByCode.isEmpty() ? "" : errorsByCode.toString(), mismatches,
                 problems.isEmpty() ? "" : "first problem " + problems.getFirst() + "\n",
@@ -73,7 +88,10 @@ public record LoadResult(
                         endedEarly == null ? "" : "\nended early   " + endedEarly),
                 Double.isNaN(hiccupMaxMicros) ? "off"
                         : String.format(Locale.ROOT, "p99 %.0f   max %.0f   (a thread sleeping 1 ms at a time: how late it woke)",
-                                hiccupP99Micros, hiccupMaxMicros));
+                                hiccupP99Micros, hiccupMaxMicros),
+                (Double.isNaN(serverCpuCores) ? "server -" : String.format(Locale.ROOT, "server %.2f (%,.0f frames per core-second)",
+                        serverCpuCores, framesPerServerCoreSecond()))
+                        + String.format(Locale.ROOT, "   load generator %.2f", clientCpuCores));
     }
 
     public String toJson() {
@@ -108,6 +126,16 @@ public record LoadResult(
         field(sb, "lost", lost);
         field(sb, "connections_closed_by_server", closedByServer);
         field(sb, "ended_early", endedEarly);
+        field(sb, "client", client);
+        field(sb, "server_cpu_cores", serverCpuCores);
+        field(sb, "frames_per_server_core_second", framesPerServerCoreSecond());
+        field(sb, "client_cpu_cores", clientCpuCores);
+        sb.append("  \"latency_percentiles\": [");
+        for (int k = 0; k < latencyPercentiles.size(); k++) {
+            double[] p = latencyPercentiles.get(k);
+            sb.append(k == 0 ? "" : ", ").append(String.format(Locale.ROOT, "[%s, %.3f]", p[0], p[1]));
+        }
+        sb.append("],\n");
         sb.append("  \"problems\": [");
         for (int k = 0; k < problems.size(); k++) {
             sb.append(k == 0 ? "" : ", ").append('"').append(escape(problems.get(k))).append('"');

@@ -63,8 +63,18 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--verify-every", defaultValue = "16", description = "check the value of every N-th answer (default ${DEFAULT-VALUE})")
     int verifyEvery;
 
-    @Option(names = "--threads", defaultValue = "1", description = "client I/O threads (default ${DEFAULT-VALUE})")
+    @Option(names = "--threads", defaultValue = "1", description = "--client netty: client I/O threads (default ${DEFAULT-VALUE})")
     int threads;
+
+    @Option(names = "--client", defaultValue = "netty",
+            description = "netty (event loops, closed or open loop, TLS) or blocking (one thread per connection, closed loop:"
+                    + " each writes its --depth requests as one batch and reads their answers; drives a fast server harder)"
+                    + " (default ${DEFAULT-VALUE})")
+    String client;
+
+    @Option(names = "--server-pid", defaultValue = "0",
+            description = "the server's process id: report its CPU (from /proc/PID/stat) over the measured part")
+    long serverPid;
 
     @Option(names = "--hiccups", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "measure the machine's hiccups meanwhile: a thread sleeps 1 ms at a time and records how late it"
@@ -95,11 +105,16 @@ final class LoadCommand implements Callable<Integer> {
         if (!verify.equals("values") && !verify.equals("ids")) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--verify must be values or ids");
         }
+        LoadGenerator.Client mode = switch (client) {
+            case "netty" -> LoadGenerator.Client.NETTY;
+            case "blocking" -> LoadGenerator.Client.BLOCKING;
+            default -> throw new CommandLine.ParameterException(new CommandLine(this), "--client must be netty or blocking");
+        };
         LoadGenerator.Options o;
         try {
             o = new LoadGenerator.Options(host, port, connections, depth, MixEntry.parseAll(mix),
                     parseDuration("--duration", duration), frames, parseDuration("--warmup", warmup), rate, verifyEvery, verify.equals("values"),
-                    threads, Duration.ofSeconds(30), tls(), hiccups);
+                    threads, Duration.ofSeconds(30), tls(), hiccups, mode, serverPid);
         } catch (IllegalArgumentException e) { // a bad mix entry, duration or count
             throw new CommandLine.ParameterException(new CommandLine(this), "bad option: " + e.getMessage());
         }

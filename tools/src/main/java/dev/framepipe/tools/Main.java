@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Entry point of the tools' jar: {@code client}, {@code load}, {@code baseline}, {@code soak},
- * {@code restart-load}.
+ * {@code restart-load}, {@code chart}.
  * Exit codes: 0 success, 1 runtime failure, 2 bad command line.
  */
 public final class Main {
@@ -27,6 +27,7 @@ public final class Main {
             case "baseline" -> BaselineCommand.run(rest);
             case "soak" -> SoakCommand.run(rest);
             case "restart-load" -> RestartLoadCommand.run(rest);
+            case "chart" -> dev.framepipe.chart.ChartCommand.run(rest);
             case "version", "-V", "--version" -> {
                 dev.framepipe.cli.VersionProvider.print(System.out);
                 yield 0;
@@ -39,7 +40,8 @@ public final class Main {
                           load     load generator (framepipe load --help)
                           baseline transport-only comparison server (framepipe baseline --help)
                           soak     soak-test a running server (load-tests/soak.sh starts one)
-                          restart-load  reconnecting clients under load, every answer checked (load-tests/rolling-restart.sh)""");
+                          restart-load  reconnecting clients under load, every answer checked (load-tests/rolling-restart.sh)
+                          chart    SVG charts of load-test or JMH results (framepipe chart --help)""");
                 yield 0;
             }
             default -> {

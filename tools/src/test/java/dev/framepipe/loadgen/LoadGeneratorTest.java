@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.framepipe.baseline.BaselineServer;
+import dev.framepipe.baseline.RawBaselineServer;
 import dev.framepipe.config.FramepipeConfig.Transport;
 import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.TestServers;
@@ -220,6 +221,145 @@ class LoadGeneratorTest {
         } finally {
             draining.close();
         }
+    }
+
+    private static LoadGenerator.Options blocking(int port, String mix, int depth, long frames, boolean values, long serverPid) {
+        return new LoadGenerator.Options("127.0.0.1", port, 3, depth, MixEntry.parseAll(mix), Duration.ofSeconds(30), frames,
+                Duration.ofMillis(200), 0, 1, values, 1, Duration.ofSeconds(10), null, false,
+                LoadGenerator.Client.BLOCKING, serverPid);
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theBlockingClientVerifiesEveryOpAndReportsTheServersCpuAndTheLatencySpectrum() throws Exception {
+        // The test server runs in this JVM: its CPU is this process's.
+        LoadResult r = LoadGenerator.run(blocking(server.framePort(),
+                "stats:64,scale:100,upper:256,lower:256,count:1000,ping:0,ping:3000", 16, 20_000, true,
+                ProcessHandle.current().pid()), quiet());
+        assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+        assertThat(r.errors()).isZero();
+        assertThat(r.frames()).isGreaterThanOrEqualTo(20_000);
+        assertThat(r.client()).isEqualTo("blocking");
+        assertThat(r.serverCpuCores()).isPositive();
+        assertThat(r.clientCpuCores()).isPositive();
+        assertThat(r.framesPerServerCoreSecond()).isPositive();
+        assertThat(r.latencyPercentiles()).extracting(p -> p[0]).containsExactly(
+                java.util.Arrays.stream(LoadGenerator.SPECTRUM).boxed().toArray(Double[]::new));
+        assertThat(r.latencyPercentiles()).extracting(p -> p[1]).isSorted().allSatisfy(us -> assertThat(us).isPositive());
+        assertThat(r.latencyPercentiles().getLast()[1]).isEqualTo(r.maxMicros());
+        assertThat(r.answersReceived()).isEqualTo(r.requestsSent());
+        assertThat(r.toJson()).contains("\"client\": \"blocking\",").containsPattern("\"server_cpu_cores\": [0-9.]+,")
+                .containsPattern("\"latency_percentiles\": \\[\\[0.0, [0-9.]+\\], \\[25.0, ");
+        assertThat(r.table()).contains("client blocking").contains("cpu (cores)   server ");
+    }
+
+    @Test
+    void theBlockingClientReportsWrongValuesAndWrongSizes() throws Exception {
+        try (BaselineServer baseline = new BaselineServer("127.0.0.1", 0, 1, Transport.AUTO)) {
+            LoadResult checked = LoadGenerator.run(blocking(baseline.port(), "stats:64", 8, 2_000, true, 0), quiet());
+            assertThat(checked.mismatches()).isPositive();
+            assertThat(checked.problems()).anySatisfy(p -> assertThat(p).contains("STATS count 0"));
+            assertThat(checked.serverCpuCores()).isNaN();
+            assertThat(checked.toJson()).contains("\"server_cpu_cores\": null,");
+            LoadResult sizesOnly = LoadGenerator.run(blocking(baseline.port(), "stats:64,upper:256", 8, 2_000, false, 0), quiet());
+            assertThat(sizesOnly.mismatches()).as("%s", sizesOnly.problems()).isZero();
+        }
+        // A server that answers PING with one byte too many: the size is wrong whatever --verify says.
+        try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread answerer = Thread.ofVirtual().start(() -> {
+                try (Socket s = fake.accept()) {
+                    byte[] request = s.getInputStream().readNBytes(16);
+                    long id = java.nio.ByteBuffer.wrap(request).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(8);
+                    s.getOutputStream().write(Frames.frame(Kinds.PING | 0x80, 0, id, new byte[1]));
+                    s.getInputStream().read(); // until the generator closes
+                } catch (IOException ignored) {
+                    // the generator closed first
+                }
+            });
+            LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", fake.getLocalPort(), 1, 1,
+                    MixEntry.parseAll("ping:0"), Duration.ofSeconds(30), 1, Duration.ZERO, 0, 1, false, 1,
+                    Duration.ofSeconds(1), null, false, LoadGenerator.Client.BLOCKING, 0);
+            LoadResult r = LoadGenerator.run(o, quiet());
+            assertThat(r.mismatches()).isPositive();
+            assertThat(r.problems()).anySatisfy(p -> assertThat(p).contains("ping:0: answer payload 1 bytes, expected 0"));
+            answerer.join(5_000);
+        }
+    }
+
+    @Test
+    void theBlockingClientReadsWhileItWritesWhenARoundsAnswersOutgrowTheSocketBuffers() throws Exception {
+        // 8 echoes of 256 KiB in flight per connection: answers of 2 MiB a round, more than the
+        // socket buffers hold while the client is still writing.
+        try (RawBaselineServer raw = new RawBaselineServer("127.0.0.1", 0, 64 * 1024, 1 << 20)) {
+            LoadResult r = LoadGenerator.run(blocking(raw.port(), "ping:262144,stats:64", 8, 400, false, 0), quiet()); // sizes: raw computes nothing
+            assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+            assertThat(r.frames()).isGreaterThanOrEqualTo(400);
+        }
+        assertThat(new BlockingConnectionProbe().blockingFor("ping:262144", 8)).isFalse();
+        assertThat(new BlockingConnectionProbe().blockingFor("stats:64", 128)).isTrue();
+    }
+
+    /** Opens a connection to a listening socket only to ask which way it would run. */
+    private static final class BlockingConnectionProbe {
+        boolean blockingFor(String mix, int depth) throws Exception {
+            try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                RequestTemplate t = RequestTemplate.of(MixEntry.parseAll(mix).getFirst(), 1);
+                try {
+                    BlockingConnection c = new BlockingConnection(new RequestTemplate[] {t}, 0, new LoadStats(), depth, 1, true,
+                            "127.0.0.1", listener.getLocalPort(), 0);
+                    boolean blocking = c.blocking();
+                    c.close();
+                    return blocking;
+                } finally {
+                    t.payload.release();
+                }
+            }
+        }
+    }
+
+    @Test
+    void theBlockingClientCountsRequestsAsLostWhenTheServerCloses() throws Exception {
+        try (ServerSocket fake = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try (Socket s = fake.accept()) {
+                    s.getInputStream().readNBytes(16 * 16);
+                    Thread.sleep(300);
+                } catch (IOException | InterruptedException ignored) {
+                    // the test fails on the counts below
+                }
+            });
+            LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", fake.getLocalPort(), 1, 16,
+                    MixEntry.parseAll("ping:0"), Duration.ofSeconds(30), 0, Duration.ZERO, 0, 1, true, 1,
+                    Duration.ofSeconds(5), null, false, LoadGenerator.Client.BLOCKING, 0);
+            LoadResult r = LoadGenerator.run(o, quiet());
+            assertThat(r.mismatches()).as("%s", r.problems()).isZero();
+            assertThat(r.requestsSent()).isEqualTo(16);
+            assertThat(r.lost()).isEqualTo(16);
+            assertThat(r.closedByServer()).isEqualTo(1);
+            assertThat(r.endedEarly()).startsWith("the server closed all 1 connections after ");
+            closer.join(5_000);
+        }
+    }
+
+    @Test
+    void theBlockingClientRefusesWhatOnlyTheNettyClientDoes() {
+        assertThatThrownBy(() -> new LoadGenerator.Options("127.0.0.1", 1, 1, 1, MixEntry.parseAll("ping:0"),
+                Duration.ofSeconds(1), 0, Duration.ZERO, 1000, 1, true, 1, Duration.ofSeconds(1), null, false,
+                LoadGenerator.Client.BLOCKING, 0)).hasMessageContaining("--rate");
+        assertThatThrownBy(() -> new LoadGenerator.Options("127.0.0.1", 1, 1, 1, MixEntry.parseAll("ping:0"),
+                Duration.ofSeconds(1), 0, Duration.ZERO, 0, 1, true, 2, Duration.ofSeconds(1), null, false,
+                LoadGenerator.Client.BLOCKING, 0)).hasMessageContaining("--threads");
+    }
+
+    @Test
+    void theServersCpuIsReadFromProcStat() {
+        // the command name may hold spaces and parentheses: fields are counted after the last ')'
+        String line = "1234 (java (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 40 0 100 0 0";
+        assertThat(CpuMeter.statCpuNanos(line)).isEqualTo(325 * 10_000_000L);
+        assertThatThrownBy(() -> CpuMeter.ofProcess(Long.MAX_VALUE)).hasMessageContaining("cannot read");
     }
 
     @Test

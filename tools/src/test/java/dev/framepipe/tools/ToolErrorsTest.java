@@ -122,7 +122,7 @@ class ToolErrorsTest {
     private static dev.framepipe.loadgen.LoadResult result(long mismatches, long lost, int closed) {
         return new dev.framepipe.loadgen.LoadResult("127.0.0.1:7070", "ping:0", 8, 16, 0, 1, 100, 100, 0, 0, 1, 1, 1, 1,
                 1, 0, java.util.Map.of(), mismatches, java.util.List.of(), Double.NaN, Double.NaN, 129 + lost, 129, lost,
-                closed, null);
+                closed, null, "netty", Double.NaN, 0.5, java.util.List.of());
     }
 
     @Test
