@@ -72,12 +72,12 @@ class FrameDescriptorTest {
     void theWorkedExamplesReadAsTheirCaptionsSay() {
         ByteBuf req = bytes(STATS_REQUEST);
         assertThat(new long[] {length(req, 0), version(req, 0), kind(req, 0), op(req, 0), id(req, 0)})
-                .containsExactly(28, 1, Kinds.FLOATS, Kinds.OP_STATS, 1);
+                .containsExactly(28, 1, Kinds.FLOATS, Ops.STATS, 1);
         assertThat(req.getFloatLE(PAYLOAD_OFFSET + 12)).isEqualTo(4.0f);
 
         ByteBuf res = bytes(STATS_ANSWER);
         assertThat(new long[] {length(res, 0), version(res, 0), kind(res, 0), op(res, 0), id(res, 0)})
-                .containsExactly(60, 1, Kinds.FLOATS | 0x80, Kinds.OP_STATS, 1);
+                .containsExactly(60, 1, Kinds.FLOATS | 0x80, Ops.STATS, 1);
         int p = PAYLOAD_OFFSET;
         assertThat(res.getLongLE(p + STATS_COUNT_OFFSET)).isEqualTo(4);
         assertThat(new double[] {res.getDoubleLE(p + STATS_SUM_OFFSET), res.getDoubleLE(p + STATS_MIN_OFFSET),
@@ -86,13 +86,13 @@ class FrameDescriptorTest {
         assertThat(res.readableBytes()).isEqualTo(HEADER_LENGTH + STATS_RESPONSE_LENGTH);
 
         ByteBuf scale = bytes(SCALE_REQUEST);
-        assertThat(op(scale, 0)).isEqualTo(Kinds.OP_SCALE);
+        assertThat(op(scale, 0)).isEqualTo(Ops.SCALE);
         assertThat(new float[] {scale.getFloatLE(p + SCALE_A_OFFSET), scale.getFloatLE(p + SCALE_B_OFFSET),
             scale.getFloatLE(p + SCALE_VALUES_OFFSET), scale.getFloatLE(p + SCALE_VALUES_OFFSET + 4)})
                 .containsExactly(2f, 1f, 1f, 2f);
 
         ByteBuf count = bytes(COUNT_ANSWER);
-        assertThat(new long[] {kind(count, 0), op(count, 0), id(count, 0)}).containsExactly(0x82, Kinds.OP_COUNT, 5);
+        assertThat(new long[] {kind(count, 0), op(count, 0), id(count, 0)}).containsExactly(0x82, Ops.COUNT, 5);
         assertThat(new long[] {count.getLongLE(p + COUNT_BYTES_OFFSET), count.getLongLE(p + COUNT_CODE_POINTS_OFFSET),
             count.getLongLE(p + COUNT_WORDS_OFFSET), count.getLongLE(p + COUNT_LINES_OFFSET)}).containsExactly(4, 4, 2, 1);
         assertThat(count.readableBytes()).isEqualTo(HEADER_LENGTH + COUNT_RESPONSE_LENGTH);
@@ -107,10 +107,10 @@ class FrameDescriptorTest {
     void headersAreWrittenByteForByteAsInTheWorkedExamples() {
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(64);
         try {
-            writeHeader(direct, 16, Kinds.FLOATS, Kinds.OP_STATS, 1);
+            writeHeader(direct, 16, Kinds.FLOATS, Ops.STATS, 1);
             assertThat(ByteBufUtil.getBytes(direct)).isEqualTo(HEX.parseHex(STATS_REQUEST.substring(0, 47)));
             direct.clear().writeZero(3 + HEADER_LENGTH);
-            putHeader(direct, 3, STATS_RESPONSE_LENGTH, Kinds.FLOATS | RESPONSE_BIT, Kinds.OP_STATS, 1);
+            putHeader(direct, 3, STATS_RESPONSE_LENGTH, Kinds.FLOATS | RESPONSE_BIT, Ops.STATS, 1);
             assertThat(ByteBufUtil.getBytes(direct, 3, HEADER_LENGTH)).isEqualTo(HEX.parseHex(STATS_ANSWER.substring(0, 47)));
             direct.clear();
             writeHeader(direct, 23, ERROR_KIND, 1, 7);

@@ -1,6 +1,7 @@
 package dev.framepipe.codec;
 
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 
 /**
  * A request classified by kind and op, as the metrics label it. Resolved once per frame by a
@@ -37,17 +38,17 @@ public enum OpType {
     public static OpType of(int kind, int op) {
         return switch (kind) {
             case Kinds.FLOATS -> switch (op) {
-                case Kinds.OP_STATS -> STATS;
-                case Kinds.OP_SCALE -> SCALE;
+                case Ops.STATS -> STATS;
+                case Ops.SCALE -> SCALE;
                 default -> FLOATS_UNKNOWN_OP;
             };
             case Kinds.TEXT -> switch (op) {
-                case Kinds.OP_UPPER -> UPPER;
-                case Kinds.OP_LOWER -> LOWER;
-                case Kinds.OP_COUNT -> COUNT;
+                case Ops.UPPER -> UPPER;
+                case Ops.LOWER -> LOWER;
+                case Ops.COUNT -> COUNT;
                 default -> TEXT_UNKNOWN_OP;
             };
-            case Kinds.PING -> op == Kinds.OP_PING ? PING : PING_UNKNOWN_OP;
+            case Kinds.PING -> op == Ops.PING ? PING : PING_UNKNOWN_OP;
             default -> UNKNOWN_KIND;
         };
     }

@@ -2,6 +2,7 @@ package dev.framepipe.server;
 
 import dev.framepipe.protocol.FrameDescriptor;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import java.io.BufferedInputStream;
@@ -196,16 +197,16 @@ final class RequestPathWarmup {
         String mixed = "Grüße, Καλημέρα κόσμε! straße ıİ 😀 ";
         List<byte[]> r = new ArrayList<>();
         for (int n : new int[] {16, 64, 1000}) {
-            r.add(floats(Kinds.OP_STATS, n));
-            r.add(floats(Kinds.OP_SCALE, n));
+            r.add(floats(Ops.STATS, n));
+            r.add(floats(Ops.SCALE, n));
         }
         for (String s : new String[] {ascii.repeat(2), ascii.repeat(20), mixed.repeat(4)}) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            r.add(request(Kinds.TEXT, Kinds.OP_UPPER, b));
-            r.add(request(Kinds.TEXT, Kinds.OP_LOWER, b));
-            r.add(request(Kinds.TEXT, Kinds.OP_COUNT, b));
+            r.add(request(Kinds.TEXT, Ops.UPPER, b));
+            r.add(request(Kinds.TEXT, Ops.LOWER, b));
+            r.add(request(Kinds.TEXT, Ops.COUNT, b));
         }
-        r.add(request(Kinds.PING, Kinds.OP_PING, "warm-up".getBytes(StandardCharsets.US_ASCII)));
+        r.add(request(Kinds.PING, Ops.PING, "warm-up".getBytes(StandardCharsets.US_ASCII)));
         r.removeIf(f -> f.length - FrameDescriptor.LENGTH_FIELD_SIZE > maxFrameBytes);
         return r;
     }
@@ -221,22 +222,22 @@ final class RequestPathWarmup {
         if (values * Float.BYTES < 64 * 1024) {
             return r; // max-frame-bytes below the large-frame path: nothing of that size can arrive
         }
-        r.add(floats(Kinds.OP_STATS, values));
-        r.add(floats(Kinds.OP_SCALE, values));
+        r.add(floats(Ops.STATS, values));
+        r.add(floats(Ops.SCALE, values));
         byte[] text = "Large frames are assembled in one buffer. ".repeat(values * Float.BYTES / 42)
                 .getBytes(StandardCharsets.US_ASCII);
-        r.add(request(Kinds.TEXT, Kinds.OP_UPPER, text));
-        r.add(request(Kinds.TEXT, Kinds.OP_COUNT, text));
+        r.add(request(Kinds.TEXT, Ops.UPPER, text));
+        r.add(request(Kinds.TEXT, Ops.COUNT, text));
         long forked = parallelThresholdFloats + 1024L;
         if (forked * Float.BYTES + FrameDescriptor.MIN_LENGTH <= maxFrameBytes) {
-            r.add(floats(Kinds.OP_STATS, (int) forked));
+            r.add(floats(Ops.STATS, (int) forked));
         }
         return r;
     }
 
     private static byte[] floats(int op, int n) {
-        ByteBuffer b = ByteBuffer.allocate((op == Kinds.OP_SCALE ? 8 : 0) + n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        if (op == Kinds.OP_SCALE) {
+        ByteBuffer b = ByteBuffer.allocate((op == Ops.SCALE ? 8 : 0) + n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        if (op == Ops.SCALE) {
             b.putFloat(1.5f).putFloat(-2f);
         }
         for (int i = 0; i < n; i++) {

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.framepipe.client.Response;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.FramepipeProcesses;
 import dev.framepipe.testing.RawConnection;
 import java.io.EOFException;
@@ -51,7 +52,7 @@ class ServeProcessTest {
             try (RawConnection c = new RawConnection(framePort)) {
                 byte[] batch = new byte[0];
                 for (int i = 0; i < sent; i++) {
-                    batch = concat(batch, frame(Kinds.FLOATS, Kinds.OP_STATS, i, new byte[64_000]));
+                    batch = concat(batch, frame(Kinds.FLOATS, Ops.STATS, i, new byte[64_000]));
                 }
                 c.send(batch);
                 assertThat(c.read().id()).isZero(); // the server is busy with them

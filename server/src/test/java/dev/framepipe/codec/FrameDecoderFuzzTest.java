@@ -1,7 +1,6 @@
 package dev.framepipe.codec;
 
 import dev.framepipe.protocol.ErrorCode;
-import dev.framepipe.protocol.Kinds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -2,6 +2,7 @@ package dev.framepipe.codec;
 
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 
 import static dev.framepipe.testing.Frames.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,7 +48,7 @@ class FrameDecoderTest {
     void framesArePassedOnAsSlicesOfTheBufferTheyArrivedIn() {
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1 << 20, new SwitchGate()));
         byte[] a = frame(Kinds.PING, 0, 1, utf8("first"));
-        byte[] b = frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, 2));
+        byte[] b = frame(Kinds.FLOATS, Ops.STATS, 2, floats(1, 2));
         ByteBuf in = Unpooled.directBuffer(a.length + b.length).writeBytes(a).writeBytes(b);
         long base = in.memoryAddress();
         ch.writeInbound(in);
@@ -189,7 +190,7 @@ class FrameDecoderTest {
         KeepingSink sink = new KeepingSink();
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1 << 20, sink));
         byte[] a = frame(Kinds.PING, 0, 1, utf8("first"));
-        byte[] b = frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, 2));
+        byte[] b = frame(Kinds.FLOATS, Ops.STATS, 2, floats(1, 2));
         ByteBuf in = Unpooled.directBuffer(a.length + b.length).writeBytes(a).writeBytes(b);
         ch.writeInbound(in);
         assertThat(drain(ch)).as("no slices down the pipeline").isEmpty();

@@ -8,6 +8,7 @@ import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
@@ -65,23 +66,23 @@ class MetricsContractTest {
         before = scrape();
 
         try (RawConnection c = connect()) {
-            exchange(c, frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(1, 2, 3)), "floats", "stats", null);
-            exchange(c, frame(Kinds.FLOATS, Kinds.OP_STATS, 2, new byte[0]), "floats", "stats", null);
-            exchange(c, frame(Kinds.FLOATS, Kinds.OP_STATS, 3, new byte[5]), "floats", "stats", ErrorCode.MALFORMED);
-            exchange(c, frame(Kinds.FLOATS, Kinds.OP_SCALE, 4, scalePayload(2, 1, 1, 2)), "floats", "scale", null);
-            exchange(c, frame(Kinds.FLOATS, Kinds.OP_SCALE, 5, new byte[6]), "floats", "scale", ErrorCode.MALFORMED);
+            exchange(c, frame(Kinds.FLOATS, Ops.STATS, 1, floats(1, 2, 3)), "floats", "stats", null);
+            exchange(c, frame(Kinds.FLOATS, Ops.STATS, 2, new byte[0]), "floats", "stats", null);
+            exchange(c, frame(Kinds.FLOATS, Ops.STATS, 3, new byte[5]), "floats", "stats", ErrorCode.MALFORMED);
+            exchange(c, frame(Kinds.FLOATS, Ops.SCALE, 4, scalePayload(2, 1, 1, 2)), "floats", "scale", null);
+            exchange(c, frame(Kinds.FLOATS, Ops.SCALE, 5, new byte[6]), "floats", "scale", ErrorCode.MALFORMED);
             exchange(c, frame(Kinds.FLOATS, 7, 6, new byte[0]), "floats", "unknown", ErrorCode.UNKNOWN_OP);
-            exchange(c, frame(Kinds.TEXT, Kinds.OP_UPPER, 7, utf8("HELLO")), "text", "upper", null);      // borrowed
-            exchange(c, frame(Kinds.TEXT, Kinds.OP_UPPER, 8, utf8("hello")), "text", "upper", null);      // in_place
-            Response fi = exchange(c, frame(Kinds.TEXT, Kinds.OP_UPPER, 9, utf8("\uFB01")), "text", "upper", null);
+            exchange(c, frame(Kinds.TEXT, Ops.UPPER, 7, utf8("HELLO")), "text", "upper", null);      // borrowed
+            exchange(c, frame(Kinds.TEXT, Ops.UPPER, 8, utf8("hello")), "text", "upper", null);      // in_place
+            Response fi = exchange(c, frame(Kinds.TEXT, Ops.UPPER, 9, utf8("\uFB01")), "text", "upper", null);
             assertThat(new String(fi.payload(), StandardCharsets.UTF_8)).isEqualTo("FI");        // copied: 3 → 2 bytes
-            exchange(c, frame(Kinds.TEXT, Kinds.OP_LOWER, 10, utf8("abc")), "text", "lower", null);       // borrowed
-            exchange(c, frame(Kinds.TEXT, Kinds.OP_LOWER, 11, utf8("ABC")), "text", "lower", null);       // in_place
-            exchange(c, frame(Kinds.TEXT, Kinds.OP_COUNT, 12, utf8("a b\nc")), "text", "count", null);
-            exchange(c, frame(Kinds.TEXT, Kinds.OP_UPPER, 13, new byte[] {(byte) 0xC0, (byte) 0x80}), "text", "upper",
+            exchange(c, frame(Kinds.TEXT, Ops.LOWER, 10, utf8("abc")), "text", "lower", null);       // borrowed
+            exchange(c, frame(Kinds.TEXT, Ops.LOWER, 11, utf8("ABC")), "text", "lower", null);       // in_place
+            exchange(c, frame(Kinds.TEXT, Ops.COUNT, 12, utf8("a b\nc")), "text", "count", null);
+            exchange(c, frame(Kinds.TEXT, Ops.UPPER, 13, new byte[] {(byte) 0xC0, (byte) 0x80}), "text", "upper",
                     ErrorCode.INVALID_UTF8);
             exchange(c, frame(Kinds.TEXT, 9, 14, utf8("x")), "text", "unknown", ErrorCode.UNKNOWN_OP);
-            exchange(c, frame(Kinds.PING, Kinds.OP_PING, 15, utf8("ping")), "ping", "ping", null);
+            exchange(c, frame(Kinds.PING, Ops.PING, 15, utf8("ping")), "ping", "ping", null);
             exchange(c, frame(Kinds.PING, 5, 16, new byte[0]), "ping", "unknown", ErrorCode.UNKNOWN_OP);
             exchange(c, frame(9, 1, 17, new byte[0]), "other", "unknown", ErrorCode.UNKNOWN_KIND);
 
@@ -89,7 +90,7 @@ class MetricsContractTest {
             // (two slots) is full after the second, so reading pauses for ring_full.
             byte[][] burst = new byte[BURST][];
             for (int i = 0; i < BURST; i++) {
-                burst[i] = frame(Kinds.PING, Kinds.OP_PING, 100 + i, utf8("burst"));
+                burst[i] = frame(Kinds.PING, Ops.PING, 100 + i, utf8("burst"));
             }
             send(c, concat(burst));
             for (int i = 0; i < BURST; i++) {
@@ -97,9 +98,9 @@ class MetricsContractTest {
             }
         }
         // Errors that close the connection, each on its own.
-        closingError(frame(2, Kinds.PING, Kinds.OP_PING, 20, new byte[0]), ErrorCode.BAD_VERSION);
-        closingError(header(17L << 20, 1, Kinds.PING, Kinds.OP_PING, 21), ErrorCode.FRAME_TOO_LARGE);
-        closingError(header(8, 1, Kinds.PING, Kinds.OP_PING, 22), ErrorCode.MALFORMED);
+        closingError(frame(2, Kinds.PING, Ops.PING, 20, new byte[0]), ErrorCode.BAD_VERSION);
+        closingError(header(17L << 20, 1, Kinds.PING, Ops.PING, 21), ErrorCode.FRAME_TOO_LARGE);
+        closingError(header(8, 1, Kinds.PING, Ops.PING, 22), ErrorCode.MALFORMED);
         clientThatStopsReading();
 
         await().atMost(Duration.ofSeconds(30)).until(() -> scrape().value("pipeline_connections_active") == 0);
@@ -166,7 +167,7 @@ class MetricsContractTest {
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 try {
                     for (int i = 0; i < BIG_PINGS; i++) {
-                        c.send(frame(Kinds.PING, Kinds.OP_PING, 1000 + i, payload));
+                        c.send(frame(Kinds.PING, Ops.PING, 1000 + i, payload));
                     }
                 } catch (IOException e) {
                     throw new IllegalStateException(e);
@@ -189,7 +190,7 @@ class MetricsContractTest {
             for (int i = 0; i < MAX_CONNECTIONS; i++) {
                 RawConnection c = connect();
                 open.add(c);
-                exchange(c, frame(Kinds.PING, Kinds.OP_PING, 200 + i, utf8("in")), "ping", "ping", null);
+                exchange(c, frame(Kinds.PING, Ops.PING, 200 + i, utf8("in")), "ping", "ping", null);
             }
             try (RawConnection extra = connect()) { // sends nothing: bytes the server never reads would reset
                 assertThat(extra.readsCleanEof()).as("closed at once").isTrue();

@@ -11,6 +11,7 @@ import dev.framepipe.kernel.reference.ReferenceStats;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.FrameDescriptor;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -92,25 +93,25 @@ class BatchProcessorTest {
     void everyFrameOfABatchIsAnsweredInOrderAsOneBufferWhenTheAnswersAreSmall() {
         Batch b = batchOf(
                 frame(Kinds.PING, 0, 1, utf8("echo")),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 2, utf8("straße")),
-                frame(Kinds.FLOATS, Kinds.OP_SCALE, 3, scalePayload(2, 1, 1, 2)),
-                frame(Kinds.TEXT, Kinds.OP_LOWER, 4, utf8("MiXeD")),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 5, utf8("ﬁne")));
+                frame(Kinds.TEXT, Ops.UPPER, 2, utf8("straße")),
+                frame(Kinds.FLOATS, Ops.SCALE, 3, scalePayload(2, 1, 1, 2)),
+                frame(Kinds.TEXT, Ops.LOWER, 4, utf8("MiXeD")),
+                frame(Kinds.TEXT, Ops.UPPER, 5, utf8("ﬁne")));
         processor(Kernels.floats(), 1 << 20).process(b);
         assertThat(b.segments).as("one write for the whole batch").isEqualTo(1);
         assertThat(written(b)).isEqualTo(concat(
                 answer(Kinds.PING, 0, 1, utf8("echo")),
-                answer(Kinds.TEXT, Kinds.OP_UPPER, 2, utf8("STRASSE")),
-                answer(Kinds.FLOATS, Kinds.OP_SCALE, 3, floats(3, 5)),
-                answer(Kinds.TEXT, Kinds.OP_LOWER, 4, utf8("mixed")),
-                answer(Kinds.TEXT, Kinds.OP_UPPER, 5, utf8("FINE"))));
+                answer(Kinds.TEXT, Ops.UPPER, 2, utf8("STRASSE")),
+                answer(Kinds.FLOATS, Ops.SCALE, 3, floats(3, 5)),
+                answer(Kinds.TEXT, Ops.LOWER, 4, utf8("mixed")),
+                answer(Kinds.TEXT, Ops.UPPER, 5, utf8("FINE"))));
     }
 
     @Test
     void statsAndCountAreEncodedFromTheirValuesAgainstExactReferences() {
         float[] x = {1.5f, -2f, 1e7f, 3.25f, 0f, 7f, -1e-3f};
-        Batch b = batchOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 9, floats(x)),
-                frame(Kinds.TEXT, Kinds.OP_COUNT, 10, utf8("one two\nthree ΟΔΟΣ\n")));
+        Batch b = batchOf(frame(Kinds.FLOATS, Ops.STATS, 9, floats(x)),
+                frame(Kinds.TEXT, Ops.COUNT, 10, utf8("one two\nthree ΟΔΟΣ\n")));
         processor(Kernels.floats(), 1 << 20).process(b);
         ByteBuf out = Unpooled.wrappedBuffer(written(b));
         ReferenceStats ref = ReferenceStats.of(x);
@@ -139,7 +140,7 @@ class BatchProcessorTest {
             big[i] = (byte) ('a' + i % 26);
         }
         Batch b = batchOf(frame(Kinds.PING, 0, 1, utf8("small")), frame(Kinds.PING, 0, 2, big),
-                frame(Kinds.PING, 0, 3, utf8("between")), frame(Kinds.TEXT, Kinds.OP_UPPER, 4, big),
+                frame(Kinds.PING, 0, 3, utf8("between")), frame(Kinds.TEXT, Ops.UPPER, 4, big),
                 frame(Kinds.PING, 0, 5, utf8("small again")));
         long requestAddress = b.source.memoryAddress();
         processor(Kernels.floats(), 1 << 20).process(b);
@@ -159,7 +160,7 @@ class BatchProcessorTest {
                 .isEqualTo(requestAddress + first + 16 + big.length + 16 + 7);
         assertThat(out.toByteArray()).isEqualTo(concat(answer(Kinds.PING, 0, 1, utf8("small")),
                 answer(Kinds.PING, 0, 2, big), answer(Kinds.PING, 0, 3, utf8("between")),
-                answer(Kinds.TEXT, Kinds.OP_UPPER, 4, utf8(new String(big, java.nio.charset.StandardCharsets.UTF_8)
+                answer(Kinds.TEXT, Ops.UPPER, 4, utf8(new String(big, java.nio.charset.StandardCharsets.UTF_8)
                         .toUpperCase(java.util.Locale.ROOT))),
                 answer(Kinds.PING, 0, 5, utf8("small again"))));
     }
@@ -167,11 +168,11 @@ class BatchProcessorTest {
     @Test
     void workersUseOnlyTheFramesMemoryNeverItsBuffer() {
         // With the buffer hidden, any use of it on the worker would throw and turn into INTERNAL.
-        Batch b = batchOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(1, 2, 3)),
-                frame(Kinds.FLOATS, Kinds.OP_SCALE, 2, scalePayload(2, 1, 1, 2)),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 3, utf8("in place")),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 4, utf8("ﬁne")),
-                frame(Kinds.TEXT, Kinds.OP_COUNT, 6, utf8("two words")),
+        Batch b = batchOf(frame(Kinds.FLOATS, Ops.STATS, 1, floats(1, 2, 3)),
+                frame(Kinds.FLOATS, Ops.SCALE, 2, scalePayload(2, 1, 1, 2)),
+                frame(Kinds.TEXT, Ops.UPPER, 3, utf8("in place")),
+                frame(Kinds.TEXT, Ops.UPPER, 4, utf8("ﬁne")),
+                frame(Kinds.TEXT, Ops.COUNT, 6, utf8("two words")),
                 frame(Kinds.PING, 0, 7, new byte[3000]));
         ByteBuf source = b.source;
         b.source = null;
@@ -194,7 +195,7 @@ class BatchProcessorTest {
                 throw new IllegalStateException("boom");
             }
         };
-        Batch b = batchOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 5, floats(1, 2)), frame(Kinds.PING, 0, 6, utf8("after")));
+        Batch b = batchOf(frame(Kinds.FLOATS, Ops.STATS, 5, floats(1, 2)), frame(Kinds.PING, 0, 6, utf8("after")));
         ByteBuf request = b.source;
         processor(broken, 1 << 20).process(b);
         ByteBuf out = Unpooled.wrappedBuffer(written(b));
@@ -228,11 +229,11 @@ class BatchProcessorTest {
 
     @Test
     void transformsReportTheirPath() {
-        Batch b = batchOf(frame(Kinds.TEXT, Kinds.OP_LOWER, 1, utf8("already lower")),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 2, utf8("make me upper")),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 5, utf8("straße")),
-                frame(Kinds.TEXT, Kinds.OP_UPPER, 3, utf8("ﬁne")),
-                frame(Kinds.FLOATS, Kinds.OP_SCALE, 4, scalePayload(2, 0, 1, 2)));
+        Batch b = batchOf(frame(Kinds.TEXT, Ops.LOWER, 1, utf8("already lower")),
+                frame(Kinds.TEXT, Ops.UPPER, 2, utf8("make me upper")),
+                frame(Kinds.TEXT, Ops.UPPER, 5, utf8("straße")),
+                frame(Kinds.TEXT, Ops.UPPER, 3, utf8("ﬁne")),
+                frame(Kinds.FLOATS, Ops.SCALE, 4, scalePayload(2, 0, 1, 2)));
         processor(Kernels.floats(), 1 << 20).process(b);
         assertThat(b.paths[TransformPath.BORROWED.ordinal()]).isEqualTo(1);
         assertThat(b.paths[TransformPath.IN_PLACE.ordinal()]).as("same-length case maps and SCALE").isEqualTo(3);
@@ -260,7 +261,7 @@ class BatchProcessorTest {
                 Kernels.floats().scale(segment, offset, count, a, b);
             }
         };
-        Batch b = batchOf(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(x)));
+        Batch b = batchOf(frame(Kinds.FLOATS, Ops.STATS, 1, floats(x)));
         processor(counting, 1024).process(b); // threshold 1024: about 128 pieces
         ByteBuf out = Unpooled.wrappedBuffer(written(b));
         ReferenceStats ref = ReferenceStats.of(x);

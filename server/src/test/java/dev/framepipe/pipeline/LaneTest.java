@@ -6,6 +6,7 @@ import dev.framepipe.codec.OpType;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.protocol.FrameDescriptor;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.Frames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -55,10 +56,10 @@ class LaneTest {
 
     /** Submits a batch of one STATS request of {@code floats} zeros, as a connection does. Loop thread. */
     private void submitStats(int floats) {
-        byte[] bytes = Frames.frame(Kinds.FLOATS, Kinds.OP_STATS, 7, new byte[floats * Float.BYTES]);
+        byte[] bytes = Frames.frame(Kinds.FLOATS, Ops.STATS, 7, new byte[floats * Float.BYTES]);
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
         Batch b = lane.newBatch(owner);
-        OpType type = OpType.of(Kinds.FLOATS, Kinds.OP_STATS);
+        OpType type = OpType.of(Kinds.FLOATS, Ops.STATS);
         b.add(buf, 0, bytes.length, type, BatchProcessor.answerBound(type, bytes.length));
         buf.release();
         b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
@@ -163,7 +164,7 @@ class LaneTest {
         ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
         Batch batch = loop.submit(() -> {
             Batch b = cut.newBatch(owner);
-            b.add(frame, 0, 64, OpType.of(Kinds.PING, Kinds.OP_PING), 64);
+            b.add(frame, 0, 64, OpType.of(Kinds.PING, Ops.PING), 64);
             b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
             cut.submit(b, Lane.WAKE_AT_ONCE_BYTES); // the pool refuses the drain: the batch stays
             return b;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
@@ -63,7 +64,7 @@ class DirectMemoryBudgetTest {
             try (FramepipeServer server = TestServers.start(Map.of(Setting.DIRECT_MEMORY_BUDGET, "4MiB"));
                  RawConnection good = new RawConnection(server.framePort());
                  PinnedSampler pinned = new PinnedSampler()) {
-                byte[] frame = frame(Kinds.FLOATS, Kinds.OP_STATS, 0, floats(new float[floats]));
+                byte[] frame = frame(Kinds.FLOATS, Ops.STATS, 0, floats(new float[floats]));
                 List<RawConnection> flooders = new ArrayList<>();
                 List<CompletableFuture<Void>> sends = new ArrayList<>();
                 try {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.framepipe.client.Response;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
 import java.time.Duration;
@@ -35,8 +36,8 @@ class DisconnectTest {
 
     @Test
     void aFrameArrivingOneByteAtATimeIsAnswered() throws Exception {
-        byte[] f = concat(frame(Kinds.TEXT, Kinds.OP_UPPER, 7, utf8("one byte at a time")),
-                frame(Kinds.FLOATS, Kinds.OP_STATS, 8, floats(1, 2, 3)));
+        byte[] f = concat(frame(Kinds.TEXT, Ops.UPPER, 7, utf8("one byte at a time")),
+                frame(Kinds.FLOATS, Ops.STATS, 8, floats(1, 2, 3)));
         try (RawConnection c = new RawConnection(server.framePort())) {
             for (byte b : f) {
                 c.send(new byte[] {b});
@@ -51,7 +52,7 @@ class DisconnectTest {
         try (RawConnection other = new RawConnection(server.framePort())) {
             for (int round = 0; round < 20; round++) {
                 RawConnection c = new RawConnection(server.framePort());
-                byte[] f = frame(Kinds.FLOATS, Kinds.OP_STATS, round, new byte[100_000]);
+                byte[] f = frame(Kinds.FLOATS, Ops.STATS, round, new byte[100_000]);
                 c.send(Arrays.copyOf(f, 5_000 + round * 997));
                 if (round % 2 == 0) {
                     c.reset();
@@ -68,8 +69,8 @@ class DisconnectTest {
     void aDisconnectWithAnswersStillBeingComputedLeaksNothing() throws Exception {
         for (int round = 0; round < 10; round++) {
             RawConnection c = new RawConnection(server.framePort());
-            byte[] big = frame(Kinds.FLOATS, Kinds.OP_SCALE, 1, new byte[8 + 400_000]);
-            c.send(concat(big, big, big, frame(Kinds.TEXT, Kinds.OP_UPPER, 2, utf8("x".repeat(1000)))));
+            byte[] big = frame(Kinds.FLOATS, Ops.SCALE, 1, new byte[8 + 400_000]);
+            c.send(concat(big, big, big, frame(Kinds.TEXT, Ops.UPPER, 2, utf8("x".repeat(1000)))));
             c.reset();
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 0);
@@ -79,7 +80,7 @@ class DisconnectTest {
     void completeFramesBeforeAHalfCloseAreAnsweredThenTheServerCloses() throws Exception {
         try (RawConnection c = new RawConnection(server.framePort())) {
             byte[] partial = Arrays.copyOf(frame(Kinds.PING, 0, 99, utf8("cut off")), 10);
-            c.send(concat(frame(Kinds.PING, 0, 1, utf8("a")), frame(Kinds.TEXT, Kinds.OP_LOWER, 2, utf8("B")), partial));
+            c.send(concat(frame(Kinds.PING, 0, 1, utf8("a")), frame(Kinds.TEXT, Ops.LOWER, 2, utf8("B")), partial));
             c.shutdownOutput();
             Response first = c.read();
             Response second = c.read();

@@ -10,6 +10,7 @@ import dev.framepipe.config.Setting;
 import dev.framepipe.metrics.RefusalMetrics.Reason;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
@@ -108,7 +109,7 @@ class DrainTest {
                     conns.add(c);
                     byte[] batch = new byte[0];
                     for (int i = 0; i < sent; i++) {
-                        batch = concat(batch, frame(Kinds.FLOATS, Kinds.OP_STATS, i, new byte[4_000]));
+                        batch = concat(batch, frame(Kinds.FLOATS, Ops.STATS, i, new byte[4_000]));
                     }
                     c.send(batch);
                 }

@@ -7,6 +7,7 @@ import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ class FrameRoundTripTest {
             try (RawConnection a = new RawConnection(scarce.framePort());
                  RawConnection b = new RawConnection(scarce.framePort())) {
                 for (int i = 1; i <= 20; i++) {
-                    assertThat(a.send(frame(Kinds.FLOATS, Kinds.OP_STATS, i, floats(i, 1))).read().stats().sum())
+                    assertThat(a.send(frame(Kinds.FLOATS, Ops.STATS, i, floats(i, 1))).read().stats().sum())
                             .isEqualTo(i + 1);
                     assertThat(b.send(frame(Kinds.PING, 0, i, utf8("b" + i))).read().text()).isEqualTo("b" + i);
                 }
@@ -54,9 +55,9 @@ class FrameRoundTripTest {
     @Test
     void statsAnswersCountSumMinMaxMeanAndPopulationVariance() throws Exception {
         try (RawConnection c = connect()) {
-            Response r = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 42, floats(1, 2, 3, 4))).read();
+            Response r = c.send(frame(Kinds.FLOATS, Ops.STATS, 42, floats(1, 2, 3, 4))).read();
             assertThat(r.kind()).isEqualTo(0x81);
-            assertThat(r.op()).isEqualTo(Kinds.OP_STATS);
+            assertThat(r.op()).isEqualTo(Ops.STATS);
             assertThat(r.id()).isEqualTo(42);
             assertThat(r.stats()).isEqualTo(new Response.Stats(4, 10, 1, 4, 2.5, 1.25));
         }
@@ -65,7 +66,7 @@ class FrameRoundTripTest {
     @Test
     void statsOfNothingIsCountZeroSumZeroAndNaNElsewhere() throws Exception {
         try (RawConnection c = connect()) {
-            Response.Stats s = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, new byte[0])).read().stats();
+            Response.Stats s = c.send(frame(Kinds.FLOATS, Ops.STATS, 1, new byte[0])).read().stats();
             assertThat(s.count()).isZero();
             assertThat(s.sum()).isZero();
             assertThat(s.min()).isNaN();
@@ -78,18 +79,18 @@ class FrameRoundTripTest {
     @Test
     void statsPropagatesNaNAndFollowsIeeeForInfinities() throws Exception {
         try (RawConnection c = connect()) {
-            Response.Stats nan = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 1, floats(1, Float.NaN, 3))).read().stats();
+            Response.Stats nan = c.send(frame(Kinds.FLOATS, Ops.STATS, 1, floats(1, Float.NaN, 3))).read().stats();
             assertThat(nan.count()).isEqualTo(3);
             assertThat(new double[] {nan.sum(), nan.min(), nan.max(), nan.mean(), nan.variance()}).containsOnly(Double.NaN);
 
-            Response.Stats inf = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 2, floats(1, Float.POSITIVE_INFINITY))).read().stats();
+            Response.Stats inf = c.send(frame(Kinds.FLOATS, Ops.STATS, 2, floats(1, Float.POSITIVE_INFINITY))).read().stats();
             assertThat(inf.sum()).isEqualTo(Double.POSITIVE_INFINITY);
             assertThat(inf.min()).isEqualTo(1.0);
             assertThat(inf.max()).isEqualTo(Double.POSITIVE_INFINITY);
             assertThat(inf.mean()).isEqualTo(Double.POSITIVE_INFINITY);
             assertThat(inf.variance()).isNaN();
 
-            Response.Stats both = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 3,
+            Response.Stats both = c.send(frame(Kinds.FLOATS, Ops.STATS, 3,
                     floats(Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY))).read().stats();
             assertThat(both.sum()).isNaN();
             assertThat(both.min()).isEqualTo(Double.NEGATIVE_INFINITY);
@@ -109,7 +110,7 @@ class FrameRoundTripTest {
         double mean = (5001 * (1.0e6 + 0.0625) + 5000 * (1.0e6 - 0.0625)) / n;
         double variance = (5001 * Math.pow(1.0e6 + 0.0625 - mean, 2) + 5000 * Math.pow(1.0e6 - 0.0625 - mean, 2)) / n;
         try (RawConnection c = connect()) {
-            Response.Stats s = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 9, floats(x))).read().stats();
+            Response.Stats s = c.send(frame(Kinds.FLOATS, Ops.STATS, 9, floats(x))).read().stats();
             assertThat(Math.abs(s.variance() - variance)).isLessThanOrEqualTo(1e-9 * variance + 1e-15 * mean * mean);
             assertThat(s.mean()).isCloseTo(mean, org.assertj.core.data.Offset.offset(1e-9 * mean));
         }
@@ -118,8 +119,8 @@ class FrameRoundTripTest {
     @Test
     void statsWithAPartialFloatIsMalformedAndTheConnectionStaysOpen() throws Exception {
         try (RawConnection c = connect()) {
-            Response r = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 5, new byte[6])).read();
-            assertError(r, ErrorCode.MALFORMED, Kinds.OP_STATS, 5);
+            Response r = c.send(frame(Kinds.FLOATS, Ops.STATS, 5, new byte[6])).read();
+            assertError(r, ErrorCode.MALFORMED, Ops.STATS, 5);
             assertThat(c.send(frame(Kinds.PING, 0, 6, utf8("still open"))).read().text()).isEqualTo("still open");
         }
     }
@@ -130,7 +131,7 @@ class FrameRoundTripTest {
         float b = -0.3f;
         float[] x = {0, 1, -2.5f, 1e-40f, Float.MAX_VALUE, Float.NaN, Float.NEGATIVE_INFINITY, 3.3333f};
         try (RawConnection c = connect()) {
-            Response r = c.send(frame(Kinds.FLOATS, Kinds.OP_SCALE, 77, scalePayload(a, b, x))).read();
+            Response r = c.send(frame(Kinds.FLOATS, Ops.SCALE, 77, scalePayload(a, b, x))).read();
             assertThat(r.kind()).isEqualTo(0x81);
             assertThat(r.id()).isEqualTo(77);
             float[] y = r.floats();
@@ -144,7 +145,7 @@ class FrameRoundTripTest {
     @Test
     void scaleWithNoValuesAnswersAnEmptyArray() throws Exception {
         try (RawConnection c = connect()) {
-            Response r = c.send(frame(Kinds.FLOATS, Kinds.OP_SCALE, 8, scalePayload(2, 3))).read();
+            Response r = c.send(frame(Kinds.FLOATS, Ops.SCALE, 8, scalePayload(2, 3))).read();
             assertThat(r.isError()).isFalse();
             assertThat(r.payload()).isEmpty();
         }
@@ -153,9 +154,9 @@ class FrameRoundTripTest {
     @Test
     void scaleWithoutAAndBOrWithAPartialFloatIsMalformed() throws Exception {
         try (RawConnection c = connect()) {
-            assertError(c.send(frame(Kinds.FLOATS, Kinds.OP_SCALE, 1, new byte[7])).read(), ErrorCode.MALFORMED, 2, 1);
-            assertError(c.send(frame(Kinds.FLOATS, Kinds.OP_SCALE, 2, new byte[10])).read(), ErrorCode.MALFORMED, 2, 2);
-            assertThat(c.send(frame(Kinds.FLOATS, Kinds.OP_SCALE, 3, scalePayload(2, 0, 4))).read().floats())
+            assertError(c.send(frame(Kinds.FLOATS, Ops.SCALE, 1, new byte[7])).read(), ErrorCode.MALFORMED, 2, 1);
+            assertError(c.send(frame(Kinds.FLOATS, Ops.SCALE, 2, new byte[10])).read(), ErrorCode.MALFORMED, 2, 2);
+            assertThat(c.send(frame(Kinds.FLOATS, Ops.SCALE, 3, scalePayload(2, 0, 4))).read().floats())
                     .containsExactly(8f);
         }
     }
@@ -167,11 +168,11 @@ class FrameRoundTripTest {
         try (RawConnection c = connect()) {
             long id = 100;
             for (String s : samples) {
-                Response up = c.send(frame(Kinds.TEXT, Kinds.OP_UPPER, ++id, utf8(s))).read();
+                Response up = c.send(frame(Kinds.TEXT, Ops.UPPER, ++id, utf8(s))).read();
                 assertThat(up.kind()).isEqualTo(0x82);
                 assertThat(up.id()).isEqualTo(id);
                 assertThat(up.text()).as("UPPER %s", s).isEqualTo(s.toUpperCase(java.util.Locale.ROOT));
-                Response low = c.send(frame(Kinds.TEXT, Kinds.OP_LOWER, ++id, utf8(s))).read();
+                Response low = c.send(frame(Kinds.TEXT, Ops.LOWER, ++id, utf8(s))).read();
                 assertThat(low.text()).as("LOWER %s", s).isEqualTo(s.toLowerCase(java.util.Locale.ROOT));
             }
         }
@@ -181,7 +182,7 @@ class FrameRoundTripTest {
     void countGivesBytesCodePointsWordsAndLines() throws Exception {
         String text = "  héllo\twörld\n😀 two\r\nthree\n";
         try (RawConnection c = connect()) {
-            Response.Counts n = c.send(frame(Kinds.TEXT, Kinds.OP_COUNT, 3, utf8(text))).read().counts();
+            Response.Counts n = c.send(frame(Kinds.TEXT, Ops.COUNT, 3, utf8(text))).read().counts();
             assertThat(n).isEqualTo(new Response.Counts(utf8(text).length, text.codePointCount(0, text.length()), 5, 3));
         }
     }
@@ -200,12 +201,12 @@ class FrameRoundTripTest {
         try (RawConnection c = connect()) {
             long id = 1;
             for (byte[] b : bad) {
-                for (int op : new int[] {Kinds.OP_UPPER, Kinds.OP_LOWER, Kinds.OP_COUNT}) {
+                for (int op : new int[] {Ops.UPPER, Ops.LOWER, Ops.COUNT}) {
                     assertError(c.send(frame(Kinds.TEXT, op, id, b)).read(), ErrorCode.INVALID_UTF8, op, id);
                     id++;
                 }
             }
-            assertThat(c.send(frame(Kinds.TEXT, Kinds.OP_UPPER, id, utf8("ok"))).read().text()).isEqualTo("OK");
+            assertThat(c.send(frame(Kinds.TEXT, Ops.UPPER, id, utf8("ok"))).read().text()).isEqualTo("OK");
         }
     }
 
@@ -261,8 +262,8 @@ class FrameRoundTripTest {
     void frameTooLargeTakesTheIdFromTheHeaderDoesNotReadThePayloadAndCloses() throws Exception {
         long tooLarge = 16L * 1024 * 1024 + 1;
         try (RawConnection c = connect()) {
-            c.send(header(tooLarge, 1, Kinds.FLOATS, Kinds.OP_STATS, 1234));
-            assertError(c.read(), ErrorCode.FRAME_TOO_LARGE, Kinds.OP_STATS, 1234);
+            c.send(header(tooLarge, 1, Kinds.FLOATS, Ops.STATS, 1234));
+            assertError(c.read(), ErrorCode.FRAME_TOO_LARGE, Ops.STATS, 1234);
             c.send(new byte[64 * 1024]); // part of the announced payload: discarded
             assertThat(c.readsCleanEof()).isTrue();
         }

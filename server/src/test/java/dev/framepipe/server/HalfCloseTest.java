@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestPki;
@@ -111,13 +112,13 @@ class HalfCloseTest {
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
         for (int id = 1; id <= FRAMES; id++) {
             stream.writeBytes(switch (id % 4) {
-                case 1 -> frame(Kinds.PING, Kinds.OP_PING, id, ping);
-                case 2 -> frame(Kinds.FLOATS, Kinds.OP_STATS, id, floats(values));
-                case 3 -> frame(Kinds.TEXT, Kinds.OP_UPPER, id, upper);
-                default -> frame(Kinds.FLOATS, Kinds.OP_SCALE, id, scalePayload(2, 1, values));
+                case 1 -> frame(Kinds.PING, Ops.PING, id, ping);
+                case 2 -> frame(Kinds.FLOATS, Ops.STATS, id, floats(values));
+                case 3 -> frame(Kinds.TEXT, Ops.UPPER, id, upper);
+                default -> frame(Kinds.FLOATS, Ops.SCALE, id, scalePayload(2, 1, values));
             });
         }
-        byte[] cut = java.util.Arrays.copyOf(frame(Kinds.FLOATS, Kinds.OP_STATS, FRAMES + 1, floats(values)), 40);
+        byte[] cut = java.util.Arrays.copyOf(frame(Kinds.FLOATS, Ops.STATS, FRAMES + 1, floats(values)), 40);
         stream.writeBytes(cut);
         byte[] bytes = stream.toByteArray();
 
@@ -180,7 +181,7 @@ class HalfCloseTest {
              RawConnection c = RawConnection.tls(server.framePort(), trusting(ca))) {
             float[] big = new float[1 << 16];
             for (int id = 0; id < 20; id++) {
-                c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, id, floats(big))); // work in flight meanwhile
+                c.send(frame(Kinds.FLOATS, Ops.STATS, id, floats(big))); // work in flight meanwhile
                 byte[] small = frame(Kinds.PING, 0, 1000 + id, utf8("two bytes at a time " + id));
                 for (int at = 0; at < small.length; at += 2) {
                     c.send(java.util.Arrays.copyOfRange(small, at, Math.min(small.length, at + 2)));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.framepipe.client.Response;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
 import java.nio.ByteBuffer;
@@ -41,7 +42,7 @@ class LargeFrameTest {
             sum += v;
         }
         try (RawConnection c = new RawConnection(server.framePort())) {
-            Response r = c.send(frame(Kinds.FLOATS, Kinds.OP_STATS, 16, payload.array())).read();
+            Response r = c.send(frame(Kinds.FLOATS, Ops.STATS, 16, payload.array())).read();
             assertThat(r.stats().count()).isEqualTo(n);
             assertThat(r.stats().sum()).isEqualTo(sum);
             assertThat(r.stats().min()).isEqualTo(-100.0);
@@ -58,7 +59,7 @@ class LargeFrameTest {
         }
         try (RawConnection c = new RawConnection(server.framePort())) {
             c.socket().setReceiveBufferSize(1 << 20);
-            Response r = c.send(frame(Kinds.FLOATS, Kinds.OP_SCALE, 17, scalePayload(0.5f, 1f, x))).read();
+            Response r = c.send(frame(Kinds.FLOATS, Ops.SCALE, 17, scalePayload(0.5f, 1f, x))).read();
             float[] y = r.floats();
             assertThat(y).hasSize(n);
             for (int i = 0; i < n; i += 9973) {

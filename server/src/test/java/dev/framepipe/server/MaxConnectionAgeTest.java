@@ -7,6 +7,7 @@ import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -33,9 +34,9 @@ class MaxConnectionAgeTest {
                     while (true) {
                         long id = sent.get();
                         byte[] batch = concat(
-                                frame(Kinds.FLOATS, Kinds.OP_STATS, id, floats(id, 1, 2)),
-                                frame(Kinds.TEXT, Kinds.OP_UPPER, id + 1, utf8("frame " + (id + 1))),
-                                frame(Kinds.PING, Kinds.OP_PING, id + 2, new byte[256]));
+                                frame(Kinds.FLOATS, Ops.STATS, id, floats(id, 1, 2)),
+                                frame(Kinds.TEXT, Ops.UPPER, id + 1, utf8("frame " + (id + 1))),
+                                frame(Kinds.PING, Ops.PING, id + 2, new byte[256]));
                         c.send(batch);
                         sent.addAndGet(3);
                     }
@@ -74,7 +75,7 @@ class MaxConnectionAgeTest {
             assertThat(okAnswers(server)).as("the server ran exactly the frames it answered").isEqualTo(normal);
             assertThat(server.phase()).isEqualTo(FramepipeServer.Phase.READY);
             try (RawConnection next = new RawConnection(server.framePort())) {
-                assertThat(next.send(frame(Kinds.PING, Kinds.OP_PING, 7, utf8("again"))).read().text())
+                assertThat(next.send(frame(Kinds.PING, Ops.PING, 7, utf8("again"))).read().text())
                         .isEqualTo("again");
             }
         } finally {
@@ -86,7 +87,7 @@ class MaxConnectionAgeTest {
     void anIdleConnectionIsClosedCleanlyAtItsAge() throws Exception {
         FramepipeServer server = TestServers.start(Map.of(Setting.MAX_CONNECTION_AGE, "300ms"));
         try (RawConnection c = new RawConnection(server.framePort())) {
-            assertThat(c.send(frame(Kinds.PING, Kinds.OP_PING, 1, utf8("hi"))).read().text()).isEqualTo("hi");
+            assertThat(c.send(frame(Kinds.PING, Ops.PING, 1, utf8("hi"))).read().text()).isEqualTo("hi");
             assertThat(c.readsCleanEof()).as("FIN, not a reset").isTrue();
             assertThat(server.phase()).isEqualTo(FramepipeServer.Phase.READY);
         } finally {

@@ -7,6 +7,7 @@ import dev.framepipe.client.Response;
 import dev.framepipe.config.Setting;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.Contention;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestPki;
@@ -118,8 +119,8 @@ class PipelinedDrainTest {
                                 Thread.onSpinWait();
                             }
                             c.send(id % 4 == 0
-                                    ? frame(Kinds.PING, Kinds.OP_PING, id, utf8("ping " + id))
-                                    : frame(Kinds.FLOATS, Kinds.OP_STATS, id, floats(id, 1, 2)));
+                                    ? frame(Kinds.PING, Ops.PING, id, utf8("ping " + id))
+                                    : frame(Kinds.FLOATS, Ops.STATS, id, floats(id, 1, 2)));
                             Contention.pause();
                         }
                     } catch (IOException | IllegalStateException e) {
@@ -192,7 +193,7 @@ class PipelinedDrainTest {
     void aRequestArrivingAfterTheDrainBeganOnAnIdleConnectionIsDeclinedNotDropped() throws Exception {
         FramepipeServer server = TestServers.start(Map.of(Setting.CLOSE_LINGER, LINGER.toSeconds() + "s"));
         try (RawConnection c = new RawConnection(server.framePort())) {
-            assertThat(c.send(frame(Kinds.PING, Kinds.OP_PING, 0, utf8("before"))).read().text()).isEqualTo("before");
+            assertThat(c.send(frame(Kinds.PING, Ops.PING, 0, utf8("before"))).read().text()).isEqualTo("before");
             CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
                 try {
                     return server.drainAndStop();
@@ -203,7 +204,7 @@ class PipelinedDrainTest {
             long waited = System.nanoTime();
             awaitPortClosed(server); // the drain began: each connection's startDrain is queued after it
             Thread.sleep(300); // and has run, and found nothing in the socket
-            Response r = c.send(frame(Kinds.PING, Kinds.OP_PING, 1, utf8("during"))).read();
+            Response r = c.send(frame(Kinds.PING, Ops.PING, 1, utf8("during"))).read();
             assertThat(r.id()).isEqualTo(1);
             assertThat(r.error()).isEqualTo(ErrorCode.SHUTTING_DOWN);
             assertThat(c.readsCleanEof()).as("then FIN, not a reset").isTrue();
@@ -221,7 +222,7 @@ class PipelinedDrainTest {
     void aClientThatHalfClosesDuringTheWaitGetsItsFinAtOnce() throws Exception {
         FramepipeServer server = TestServers.start(Map.of(Setting.CLOSE_LINGER, LINGER.toSeconds() + "s"));
         try (RawConnection c = new RawConnection(server.framePort())) {
-            assertThat(c.send(frame(Kinds.PING, Kinds.OP_PING, 0, utf8("hi"))).read().text()).isEqualTo("hi");
+            assertThat(c.send(frame(Kinds.PING, Ops.PING, 0, utf8("hi"))).read().text()).isEqualTo("hi");
             CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
                 try {
                     return server.drainAndStop();

@@ -10,6 +10,7 @@ import dev.framepipe.config.Setting;
 import dev.framepipe.logging.LogFields;
 import dev.framepipe.pipeline.Lane;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.FramepipeProcesses;
 import dev.framepipe.testing.RawConnection;
 import dev.framepipe.testing.TestServers;
@@ -98,7 +99,7 @@ class StartupTest {
             // the frame port is bound: the connection completes in the kernel's backlog...
             try (RawConnection c = new RawConnection(framePort)) {
                 c.socket().setSoTimeout(60_000); // the warm-up may take its whole 30 s budget here
-                c.send(frame(Kinds.PING, Kinds.OP_PING, 7, utf8("early")));
+                c.send(frame(Kinds.PING, Ops.PING, 7, utf8("early")));
                 // ...and is served only by a ready server (phase turns READY before accepting)
                 Response r = c.read();
                 assertThat(server.phase()).isEqualTo(FramepipeServer.Phase.READY);

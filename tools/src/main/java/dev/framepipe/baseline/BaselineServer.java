@@ -6,6 +6,7 @@ import dev.framepipe.config.FramepipeConfig.Transport;
 import dev.framepipe.codec.DecodeFailure;
 import dev.framepipe.codec.FrameDecoder;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.server.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -74,8 +75,8 @@ public final class BaselineServer implements AutoCloseable {
             int kind = kind(frame, at);
             int op = op(frame, at);
             long id = id(frame, at);
-            int fixed = kind == Kinds.FLOATS && op == Kinds.OP_STATS ? STATS_RESPONSE_LENGTH
-                    : kind == Kinds.TEXT && op == Kinds.OP_COUNT ? COUNT_RESPONSE_LENGTH : -1;
+            int fixed = kind == Kinds.FLOATS && op == Ops.STATS ? STATS_RESPONSE_LENGTH
+                    : kind == Kinds.TEXT && op == Ops.COUNT ? COUNT_RESPONSE_LENGTH : -1;
             if (fixed >= 0) {
                 // Over the request's own memory when it has room (no allocation, as in the service).
                 ByteBuf answer;
@@ -92,7 +93,7 @@ public final class BaselineServer implements AutoCloseable {
                 answer.setZero(start + HEADER_LENGTH, fixed);
                 answer.setIndex(start, start + HEADER_LENGTH + fixed);
                 ctx.write(answer, ctx.voidPromise());
-            } else if (kind == Kinds.FLOATS && op == Kinds.OP_SCALE) {
+            } else if (kind == Kinds.FLOATS && op == Ops.SCALE) {
                 int values = frame.readableBytes() - HEADER_LENGTH - SCALE_VALUES_OFFSET;
                 putHeader(frame, at + SCALE_VALUES_OFFSET, values, kind | RESPONSE_BIT, op, id);
                 frame.readerIndex(at + SCALE_VALUES_OFFSET);

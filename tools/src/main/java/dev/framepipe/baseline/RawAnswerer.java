@@ -4,6 +4,7 @@ import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -146,9 +147,9 @@ final class RawAnswerer {
             ErrorCode error = null;
             switch (kind) {
                 case Kinds.FLOATS -> {
-                    if (op == Kinds.OP_STATS) {
+                    if (op == Ops.STATS) {
                         fixed = STATS_RESPONSE_LENGTH;
-                    } else if (op == Kinds.OP_SCALE) {
+                    } else if (op == Ops.SCALE) {
                         if (payload < SCALE_VALUES_OFFSET || (payload - SCALE_VALUES_OFFSET) % 4 != 0) {
                             error = ErrorCode.MALFORMED;
                         }
@@ -158,14 +159,14 @@ final class RawAnswerer {
                     }
                 }
                 case Kinds.TEXT -> {
-                    if (op == Kinds.OP_COUNT) {
+                    if (op == Ops.COUNT) {
                         fixed = COUNT_RESPONSE_LENGTH;
-                    } else if (op != Kinds.OP_UPPER && op != Kinds.OP_LOWER) {
+                    } else if (op != Ops.UPPER && op != Ops.LOWER) {
                         error = ErrorCode.UNKNOWN_OP;
                     }
                 }
                 case Kinds.PING -> {
-                    if (op != Kinds.OP_PING) {
+                    if (op != Ops.PING) {
                         error = ErrorCode.UNKNOWN_OP;
                     }
                 }

@@ -1,6 +1,7 @@
 package dev.framepipe.loadgen;
 
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -53,12 +54,12 @@ public record MixEntry(String op, int size, int weight) {
 
     public int opCode() {
         return switch (op) {
-            case "stats" -> Kinds.OP_STATS;
-            case "scale" -> Kinds.OP_SCALE;
-            case "upper" -> Kinds.OP_UPPER;
-            case "lower" -> Kinds.OP_LOWER;
-            case "count" -> Kinds.OP_COUNT;
-            default -> Kinds.OP_PING;
+            case "stats" -> Ops.STATS;
+            case "scale" -> Ops.SCALE;
+            case "upper" -> Ops.UPPER;
+            case "lower" -> Ops.LOWER;
+            case "count" -> Ops.COUNT;
+            default -> Ops.PING;
         };
     }
 

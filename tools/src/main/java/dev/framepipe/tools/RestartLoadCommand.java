@@ -9,6 +9,7 @@ import dev.framepipe.client.Response;
 import dev.framepipe.loadgen.StatsReference;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -289,13 +290,13 @@ final class RestartLoadCommand implements Callable<Integer> {
 
     static String verify(Work w, Response r) {
         if (w.ping() != null) {
-            if (r.kind() != (Kinds.PING | 0x80) || r.op() != Kinds.OP_PING) {
+            if (r.kind() != (Kinds.PING | 0x80) || r.op() != Ops.PING) {
                 return "PING answered with kind " + r.kind() + " op " + r.op();
             }
             return Arrays.equals(r.payload(), w.ping()) ? null
                     : "PING of " + w.ping().length + " bytes answered with " + r.payload().length + " other bytes";
         }
-        if (r.kind() != (Kinds.FLOATS | 0x80) || r.op() != Kinds.OP_STATS) {
+        if (r.kind() != (Kinds.FLOATS | 0x80) || r.op() != Ops.STATS) {
             return "STATS answered with kind " + r.kind() + " op " + r.op();
         }
         Response.Stats s = r.stats();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.framepipe.client.Response;
 import dev.framepipe.protocol.ErrorCode;
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import dev.framepipe.testing.Frames;
 import dev.framepipe.testing.RawConnection;
 import java.io.ByteArrayOutputStream;
@@ -41,33 +42,33 @@ class RawBaselineServerTest {
         byte[] ping = {1, 2, 3};
         try (RawConnection c = new RawConnection(server.port())) {
             c.send(Frames.concat(
-                    Frames.frame(Kinds.FLOATS, Kinds.OP_STATS, 1, Frames.floats(1, 2, 3)),
-                    Frames.frame(Kinds.FLOATS, Kinds.OP_SCALE, 2, Frames.scalePayload(2, 1, 5, 6)),
-                    Frames.frame(Kinds.TEXT, Kinds.OP_UPPER, 3, text),
-                    Frames.frame(Kinds.TEXT, Kinds.OP_LOWER, 4, text),
-                    Frames.frame(Kinds.TEXT, Kinds.OP_COUNT, 5, text),
-                    Frames.frame(Kinds.PING, Kinds.OP_PING, 6, ping),
-                    Frames.frame(Kinds.PING, Kinds.OP_PING, 7, new byte[0])));
-            expect(c.read(), 0x81, Kinds.OP_STATS, 1, new byte[48]);
-            expect(c.read(), 0x81, Kinds.OP_SCALE, 2, Frames.floats(5, 6)); // the values, echoed
-            expect(c.read(), 0x82, Kinds.OP_UPPER, 3, text);
-            expect(c.read(), 0x82, Kinds.OP_LOWER, 4, text);
-            expect(c.read(), 0x82, Kinds.OP_COUNT, 5, new byte[32]);
-            expect(c.read(), 0x83, Kinds.OP_PING, 6, ping);
-            expect(c.read(), 0x83, Kinds.OP_PING, 7, new byte[0]);
+                    Frames.frame(Kinds.FLOATS, Ops.STATS, 1, Frames.floats(1, 2, 3)),
+                    Frames.frame(Kinds.FLOATS, Ops.SCALE, 2, Frames.scalePayload(2, 1, 5, 6)),
+                    Frames.frame(Kinds.TEXT, Ops.UPPER, 3, text),
+                    Frames.frame(Kinds.TEXT, Ops.LOWER, 4, text),
+                    Frames.frame(Kinds.TEXT, Ops.COUNT, 5, text),
+                    Frames.frame(Kinds.PING, Ops.PING, 6, ping),
+                    Frames.frame(Kinds.PING, Ops.PING, 7, new byte[0])));
+            expect(c.read(), 0x81, Ops.STATS, 1, new byte[48]);
+            expect(c.read(), 0x81, Ops.SCALE, 2, Frames.floats(5, 6)); // the values, echoed
+            expect(c.read(), 0x82, Ops.UPPER, 3, text);
+            expect(c.read(), 0x82, Ops.LOWER, 4, text);
+            expect(c.read(), 0x82, Ops.COUNT, 5, new byte[32]);
+            expect(c.read(), 0x83, Ops.PING, 6, ping);
+            expect(c.read(), 0x83, Ops.PING, 7, new byte[0]);
         }
     }
 
     @Test
     void framesSplitAnywhereAreAnsweredAsWhole() throws Exception {
-        byte[] frames = Frames.concat(Frames.frame(Kinds.PING, Kinds.OP_PING, 10, Frames.utf8("split")),
-                Frames.frame(Kinds.FLOATS, Kinds.OP_STATS, 11, Frames.floats(4)));
+        byte[] frames = Frames.concat(Frames.frame(Kinds.PING, Ops.PING, 10, Frames.utf8("split")),
+                Frames.frame(Kinds.FLOATS, Ops.STATS, 11, Frames.floats(4)));
         try (RawConnection c = new RawConnection(server.port())) {
             for (byte b : frames) {
                 c.send(new byte[] {b});
             }
-            expect(c.read(), 0x83, Kinds.OP_PING, 10, Frames.utf8("split"));
-            expect(c.read(), 0x81, Kinds.OP_STATS, 11, new byte[48]);
+            expect(c.read(), 0x83, Ops.PING, 10, Frames.utf8("split"));
+            expect(c.read(), 0x81, Ops.STATS, 11, new byte[48]);
         }
     }
 
@@ -78,16 +79,16 @@ class RawBaselineServerTest {
         float[] values = new float[10 * BUFFER];
         Arrays.fill(values, 1.5f);
         try (RawConnection c = new RawConnection(server.port())) {
-            c.send(Frames.concat(Frames.frame(Kinds.PING, Kinds.OP_PING, 1, big),
-                    Frames.frame(Kinds.FLOATS, Kinds.OP_STATS, 2, Frames.floats(values)),
-                    Frames.frame(Kinds.FLOATS, Kinds.OP_SCALE, 3, Frames.scalePayload(1, 2, values)),
-                    Frames.frame(Kinds.TEXT, Kinds.OP_COUNT, 4, big),
-                    Frames.frame(Kinds.PING, Kinds.OP_PING, 5, new byte[] {9})));
-            expect(c.read(), 0x83, Kinds.OP_PING, 1, big);
-            expect(c.read(), 0x81, Kinds.OP_STATS, 2, new byte[48]);
-            expect(c.read(), 0x81, Kinds.OP_SCALE, 3, Frames.floats(values));
-            expect(c.read(), 0x82, Kinds.OP_COUNT, 4, new byte[32]);
-            expect(c.read(), 0x83, Kinds.OP_PING, 5, new byte[] {9});
+            c.send(Frames.concat(Frames.frame(Kinds.PING, Ops.PING, 1, big),
+                    Frames.frame(Kinds.FLOATS, Ops.STATS, 2, Frames.floats(values)),
+                    Frames.frame(Kinds.FLOATS, Ops.SCALE, 3, Frames.scalePayload(1, 2, values)),
+                    Frames.frame(Kinds.TEXT, Ops.COUNT, 4, big),
+                    Frames.frame(Kinds.PING, Ops.PING, 5, new byte[] {9})));
+            expect(c.read(), 0x83, Ops.PING, 1, big);
+            expect(c.read(), 0x81, Ops.STATS, 2, new byte[48]);
+            expect(c.read(), 0x81, Ops.SCALE, 3, Frames.floats(values));
+            expect(c.read(), 0x82, Ops.COUNT, 4, new byte[32]);
+            expect(c.read(), 0x83, Ops.PING, 5, new byte[] {9});
         }
     }
 
@@ -107,8 +108,8 @@ class RawBaselineServerTest {
                 assertThat(r.id()).isEqualTo(i);
                 assertThat(r.error()).isEqualTo(ErrorCode.UNKNOWN_KIND);
             }
-            c.send(Frames.frame(Kinds.PING, Kinds.OP_PING, 99, new byte[0]));
-            expect(c.read(), 0x83, Kinds.OP_PING, 99, new byte[0]);
+            c.send(Frames.frame(Kinds.PING, Ops.PING, 99, new byte[0]));
+            expect(c.read(), 0x83, Ops.PING, 99, new byte[0]);
         }
     }
 
@@ -119,29 +120,29 @@ class RawBaselineServerTest {
                     Frames.frame(Kinds.FLOATS, 9, 2, new byte[0]),
                     Frames.frame(Kinds.TEXT, 0, 3, new byte[0]),
                     Frames.frame(Kinds.PING, 1, 4, new byte[0]),
-                    Frames.frame(Kinds.FLOATS, Kinds.OP_SCALE, 5, new byte[4]),
-                    Frames.frame(Kinds.FLOATS, Kinds.OP_SCALE, 6, new byte[10]),
-                    Frames.frame(Kinds.PING, Kinds.OP_PING, 7, new byte[] {1})));
+                    Frames.frame(Kinds.FLOATS, Ops.SCALE, 5, new byte[4]),
+                    Frames.frame(Kinds.FLOATS, Ops.SCALE, 6, new byte[10]),
+                    Frames.frame(Kinds.PING, Ops.PING, 7, new byte[] {1})));
             expectError(c.read(), 1, 1, ErrorCode.UNKNOWN_KIND);
             expectError(c.read(), 9, 2, ErrorCode.UNKNOWN_OP);
             expectError(c.read(), 0, 3, ErrorCode.UNKNOWN_OP);
             expectError(c.read(), 1, 4, ErrorCode.UNKNOWN_OP);
-            expectError(c.read(), Kinds.OP_SCALE, 5, ErrorCode.MALFORMED);
-            expectError(c.read(), Kinds.OP_SCALE, 6, ErrorCode.MALFORMED);
-            expect(c.read(), 0x83, Kinds.OP_PING, 7, new byte[] {1});
+            expectError(c.read(), Ops.SCALE, 5, ErrorCode.MALFORMED);
+            expectError(c.read(), Ops.SCALE, 6, ErrorCode.MALFORMED);
+            expect(c.read(), 0x83, Ops.PING, 7, new byte[] {1});
         }
     }
 
     @Test
     void aBadVersionIsAnsweredAfterEveryEarlierFrameAndTheConnectionClosesCleanly() throws Exception {
         try (RawConnection c = new RawConnection(server.port())) {
-            c.send(Frames.concat(Frames.frame(Kinds.PING, Kinds.OP_PING, 1, new byte[0]),
-                    Frames.frame(2, Kinds.PING, Kinds.OP_PING, 2, new byte[3]),
-                    Frames.frame(Kinds.PING, Kinds.OP_PING, 3, new byte[0])));
-            expect(c.read(), 0x83, Kinds.OP_PING, 1, new byte[0]);
-            expectError(c.read(), Kinds.OP_PING, 2, ErrorCode.BAD_VERSION);
+            c.send(Frames.concat(Frames.frame(Kinds.PING, Ops.PING, 1, new byte[0]),
+                    Frames.frame(2, Kinds.PING, Ops.PING, 2, new byte[3]),
+                    Frames.frame(Kinds.PING, Ops.PING, 3, new byte[0])));
+            expect(c.read(), 0x83, Ops.PING, 1, new byte[0]);
+            expectError(c.read(), Ops.PING, 2, ErrorCode.BAD_VERSION);
             // Sending more after the error must not turn the close into a reset.
-            c.send(Frames.frame(Kinds.PING, Kinds.OP_PING, 4, new byte[100]));
+            c.send(Frames.frame(Kinds.PING, Ops.PING, 4, new byte[100]));
             assertThat(c.readsCleanEof()).isTrue();
         }
     }
@@ -167,11 +168,11 @@ class RawBaselineServerTest {
     @Test
     void aFrameCutOffByTheClientGetsNoAnswerButEverythingBeforeItDoes() throws Exception {
         try (RawConnection c = new RawConnection(server.port())) {
-            byte[] whole = Frames.frame(Kinds.PING, Kinds.OP_PING, 1, new byte[8]);
-            byte[] cut = Arrays.copyOf(Frames.frame(Kinds.PING, Kinds.OP_PING, 2, new byte[8]), 20);
+            byte[] whole = Frames.frame(Kinds.PING, Ops.PING, 1, new byte[8]);
+            byte[] cut = Arrays.copyOf(Frames.frame(Kinds.PING, Ops.PING, 2, new byte[8]), 20);
             c.send(Frames.concat(whole, cut));
             c.shutdownOutput();
-            expect(c.read(), 0x83, Kinds.OP_PING, 1, new byte[8]);
+            expect(c.read(), 0x83, Ops.PING, 1, new byte[8]);
             assertThat(c.readsCleanEof()).isTrue();
         }
     }

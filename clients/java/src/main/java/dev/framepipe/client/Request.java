@@ -1,6 +1,7 @@
 package dev.framepipe.client;
 
 import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +55,7 @@ public final class Request {
     public static Request stats(float... values) {
         byte[] p = new byte[values.length * Float.BYTES];
         ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(values);
-        return new Request(Kinds.FLOATS, Kinds.OP_STATS, p, null);
+        return new Request(Kinds.FLOATS, Ops.STATS, p, null);
     }
 
     /** SCALE: {@code a * x + b} for every x ({@link Response#floats()}). */
@@ -63,27 +64,27 @@ public final class Request {
         ByteBuffer bb = ByteBuffer.wrap(p).order(ByteOrder.LITTLE_ENDIAN);
         bb.putFloat(a).putFloat(b);
         bb.asFloatBuffer().put(values);
-        return new Request(Kinds.FLOATS, Kinds.OP_SCALE, p, null);
+        return new Request(Kinds.FLOATS, Ops.SCALE, p, null);
     }
 
     /** UPPER: the text in upper case, by Unicode's full case mapping ({@link Response#text()}). */
     public static Request upper(String text) {
-        return new Request(Kinds.TEXT, Kinds.OP_UPPER, text.getBytes(StandardCharsets.UTF_8), null);
+        return new Request(Kinds.TEXT, Ops.UPPER, text.getBytes(StandardCharsets.UTF_8), null);
     }
 
     /** LOWER: the text in lower case ({@link Response#text()}). */
     public static Request lower(String text) {
-        return new Request(Kinds.TEXT, Kinds.OP_LOWER, text.getBytes(StandardCharsets.UTF_8), null);
+        return new Request(Kinds.TEXT, Ops.LOWER, text.getBytes(StandardCharsets.UTF_8), null);
     }
 
     /** COUNT: bytes, code points, words and lines ({@link Response#counts()}). */
     public static Request count(String text) {
-        return new Request(Kinds.TEXT, Kinds.OP_COUNT, text.getBytes(StandardCharsets.UTF_8), null);
+        return new Request(Kinds.TEXT, Ops.COUNT, text.getBytes(StandardCharsets.UTF_8), null);
     }
 
     /** PING: the payload comes back unchanged ({@link Response#payload()}). */
     public static Request ping(byte[] payload) {
-        return new Request(Kinds.PING, Kinds.OP_PING, payload == null ? EMPTY : payload, null);
+        return new Request(Kinds.PING, Ops.PING, payload == null ? EMPTY : payload, null);
     }
 
     /**
