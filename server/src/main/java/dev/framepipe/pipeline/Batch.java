@@ -203,7 +203,7 @@ public final class Batch {
      * Hands the answers to {@code out} in order (each as a buffer the receiver owns) and gives
      * up the batch's own references. I/O thread, after the worker is done with the batch.
      */
-    public void writeAnswers(AnswerSink out) {
+    public void writeResponses(ResponseSink out) {
         for (int s = 0; s < segments; s++) {
             int start = segmentStart[s];
             int length = segmentLength[s];
@@ -262,7 +262,7 @@ public final class Batch {
     }
 
     /** Receives a batch's answers in order, each a buffer it then owns. */
-    public interface AnswerSink {
+    public interface ResponseSink {
         /**
          * @param answer bytes to write, owned by the receiver from now on
          * @param inChargedSource whether they are in a source charged to the budget (the charge

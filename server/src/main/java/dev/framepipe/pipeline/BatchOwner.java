@@ -10,7 +10,7 @@ public abstract class BatchOwner {
     boolean inRound;
 
     /**
-     * A batch came back answered: write its answers ({@link Batch#writeAnswers}) without
+     * A batch came back answered: write its answers ({@link Batch#writeResponses}) without
      * flushing, or drop them if the connection is gone. The lane releases and recycles the
      * batch after this returns.
      *

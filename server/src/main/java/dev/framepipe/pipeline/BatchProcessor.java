@@ -3,7 +3,7 @@ package dev.framepipe.pipeline;
 import static dev.framepipe.codec.FrameLayout.*;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
-import dev.framepipe.codec.Answers;
+import dev.framepipe.codec.Responses;
 import dev.framepipe.codec.MemoryViews;
 import dev.framepipe.codec.OpType;
 import dev.framepipe.kernel.CountResult;
@@ -29,7 +29,7 @@ import java.util.concurrent.ForkJoinPool;
  * buffer; a larger one stays where it is, in the request's own memory (PING, SCALE and
  * same-length case mapping, written in place), and leaves as a slice of it, never copied. Only a
  * large answer that changes length (case mapping such as "ß" to "SS") takes a new buffer.
- * STATS and COUNT values are encoded by {@link Answers} straight into the chunk.
+ * STATS and COUNT values are encoded by {@link Responses} straight into the chunk.
  */
 public final class BatchProcessor {
 
@@ -78,8 +78,8 @@ public final class BatchProcessor {
      */
     public static int answerBound(OpType type, int frameLength) {
         return switch (type) {
-            case STATS -> Answers.STATS_SIZE;
-            case COUNT -> Answers.COUNT_SIZE;
+            case STATS -> Responses.STATS_SIZE;
+            case COUNT -> Responses.COUNT_SIZE;
             case PING, SCALE, UPPER, LOWER -> frameLength <= COPY_LIMIT ? frameLength : 0;
             default -> 0;
         };
@@ -119,7 +119,7 @@ public final class BatchProcessor {
             case UPPER, LOWER -> caseMap(index, at, length, type, kind, op, id, p, payload);
             case COUNT -> count(type, op, id, p, payload);
             case PING -> {
-                Answers.answerKindInPlace(src, at, kind);
+                Responses.answerKindInPlace(src, at, kind);
                 inRequest(index, at, length, type);
             }
             case FLOATS_UNKNOWN_OP, TEXT_UNKNOWN_OP, PING_UNKNOWN_OP ->
@@ -142,9 +142,9 @@ public final class BatchProcessor {
         } else {
             floats.stats(src, p, n, acc);
         }
-        long at = room(Answers.STATS_SIZE);
-        Answers.stats(out, at, op, id, acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
-        copied(Answers.STATS_SIZE, type);
+        long at = room(Responses.STATS_SIZE);
+        Responses.stats(out, at, op, id, acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
+        copied(Responses.STATS_SIZE, type);
     }
 
     private void count(OpType type, int op, long id, long p, int payload) {
@@ -154,9 +154,9 @@ public final class BatchProcessor {
         CountResult c = counts;
         c.clear();
         text.count(src, p, payload, c);
-        long at = room(Answers.COUNT_SIZE);
-        Answers.count(out, at, op, id, c.bytes, c.codePoints, c.words, c.lines);
-        copied(Answers.COUNT_SIZE, type);
+        long at = room(Responses.COUNT_SIZE);
+        Responses.count(out, at, op, id, c.bytes, c.codePoints, c.words, c.lines);
+        copied(Responses.COUNT_SIZE, type);
     }
 
     private void scale(int index, long at, int length, OpType type, int op, long id, long p, int payload) {
@@ -175,7 +175,7 @@ public final class BatchProcessor {
             floats.scale(src, values, n, a, b);
         }
         // The answer is the request's memory from a and b on: a new header over them, then the values.
-        Answers.header(src, at + SCALE_VALUES_OFFSET, n << 2, Kinds.FLOATS | RESPONSE_BIT, op, id);
+        Responses.header(src, at + SCALE_VALUES_OFFSET, n << 2, Kinds.FLOATS | RESPONSE_BIT, op, id);
         batch.paths[TransformPath.IN_PLACE.ordinal()]++;
         inRequest(index + SCALE_VALUES_OFFSET, at + SCALE_VALUES_OFFSET, length - SCALE_VALUES_OFFSET, type);
     }
@@ -188,7 +188,7 @@ public final class BatchProcessor {
         long result = text.caseMapInPlace(src, p, payload, upper);
         if (result == TextKernels.UNCHANGED || result == TextKernels.IN_PLACE) {
             batch.paths[(result == TextKernels.UNCHANGED ? TransformPath.BORROWED : TransformPath.IN_PLACE).ordinal()]++;
-            Answers.answerKindInPlace(src, at, kind);
+            Responses.answerKindInPlace(src, at, kind);
             inRequest(index, at, length, type);
             return;
         }
@@ -196,7 +196,7 @@ public final class BatchProcessor {
         int size = HEADER_LENGTH + mapped;
         batch.paths[TransformPath.COPIED.ordinal()]++;
         long dst = size <= COPY_LIMIT ? room(size) : ownChunk(size);
-        Answers.header(out, dst, mapped, Kinds.TEXT | RESPONSE_BIT, op, id);
+        Responses.header(out, dst, mapped, Kinds.TEXT | RESPONSE_BIT, op, id);
         long written = text.caseMapTo(src, p, payload, upper, out, dst + HEADER_LENGTH);
         if (written != mapped) {
             throw new IllegalStateException("case mapping wrote " + written + " bytes, expected " + mapped);
@@ -214,10 +214,10 @@ public final class BatchProcessor {
     }
 
     private void error(OpType type, int op, long id, ErrorCode code, String message) {
-        byte[] text = Answers.errorMessage(code, message);
-        int size = Answers.errorSize(text);
+        byte[] text = Responses.errorMessage(code, message);
+        int size = Responses.errorSize(text);
         long at = room(size);
-        Answers.error(out, at, op, id, code, text);
+        Responses.error(out, at, op, id, code, text);
         written(size);
         batch.failed[type.ordinal()]++;
         batch.errors[code.ordinal()]++;

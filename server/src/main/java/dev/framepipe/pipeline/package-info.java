@@ -3,7 +3,7 @@
  * {@link dev.framepipe.pipeline.Lane} (the wiring: two rings per I/O thread),
  * {@link dev.framepipe.pipeline.Batch} (what travels), {@link dev.framepipe.pipeline.BatchProcessor}
  * (what a worker does with it) and {@link dev.framepipe.pipeline.BatchOwner} (the connection
- * that gets the answers; {@code dev.framepipe.server.AnswerWriter} in the service).
+ * that gets the answers; {@code dev.framepipe.server.ResponseWriter} in the service).
  *
  * <h2>Threads</h2>
  * <ul>
@@ -29,7 +29,7 @@
  *    -> endOfPass: Batch.seal,
  *       Lane.submit --request ring--> BatchProcessor.process(batch)
  *                                     --completion ring-->                     Lane's write-back:
- *                                                                              AnswerWriter.answered
+ *                                                                              ResponseWriter.answered
  *                                                                              (ctx.write per segment),
  *                                                                              Batch.release, recycle;
  *                                                                              endOfRound: one flush
@@ -51,7 +51,7 @@
  *   <li><b>Work.</b> The drain hands each batch to {@code BatchProcessor.process}, which runs every
  *       frame's kernel and writes the answers in order: answers of up to
  *       {@link dev.framepipe.pipeline.BatchProcessor#COPY_LIMIT} bytes back to back into the
- *       output chunk (STATS and COUNT values encoded there by {@code codec.Answers}), larger ones
+ *       output chunk (STATS and COUNT values encoded there by {@code codec.Responses}), larger ones
  *       left in the request's own memory (PING, SCALE and case mapping written in place) and
  *       recorded as a segment of it. It then offers the batch to the completion ring.</li>
  *   <li><b>Back.</b> The worker wakes the I/O thread once per drain batch (up to 64 request
@@ -60,8 +60,8 @@
  *       wakes it instead: an answer made waits for the rest of the worker's drain batch at most
  *       {@code ANSWER_WAIT_NANOS} plus one batch.</li>
  *   <li><b>Out.</b> On the I/O thread the completion ring's drain gives each batch to its owner:
- *       {@code AnswerWriter.answered} writes its answer segments without flushing
- *       ({@link dev.framepipe.pipeline.Batch#writeAnswers}); the lane then releases the batch's
+ *       {@code ResponseWriter.answered} writes its answer segments without flushing
+ *       ({@link dev.framepipe.pipeline.Batch#writeResponses}); the lane then releases the batch's
  *       buffers, tells the owner ({@code buffersReleased}: a large frame's budget goes back now)
  *       and returns the batch to the lane's pool. After the drain batch, each connection that
  *       got answers is called once ({@code endOfRound}): one flush, reading resumed once its

@@ -8,7 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 
 /**
  * One frame connection's state, shared by the small handlers that each do one job with it
- * ({@link Admission}: frames in and back-pressure; {@link AnswerWriter}: answers out;
+ * ({@link Admission}: frames in and back-pressure; {@link ResponseWriter}: answers out;
  * {@link ConnectionTimers}: idle timeout and age; {@link GracefulClose}: the protocol's way of
  * closing). Everything here runs on the connection's I/O thread, so its fields are plain.
  *
@@ -36,7 +36,7 @@ final class Connection {
     final LaneCounters counters;
     final FrameDecoder decoder;
     final Admission admission;
-    final AnswerWriter answers;
+    final ResponseWriter answers;
     final GracefulClose closer;
     /** The context writes go through (the last handler's): set when the pipeline is built. */
     ChannelHandlerContext ctx;
@@ -58,7 +58,7 @@ final class Connection {
         this.counters = lane.counters();
         this.admission = new Admission(this);
         this.decoder = new FrameDecoder(maxFrameBytes, admission).directReads(directReads);
-        this.answers = new AnswerWriter(this);
+        this.answers = new ResponseWriter(this);
         this.closer = new GracefulClose(this);
     }
 

@@ -76,7 +76,7 @@ class BatchProcessorTest {
     /** Everything the batch would write, in order, as bytes; then the batch is released. */
     private static byte[] written(Batch b) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        b.writeAnswers((answer, charged) -> {
+        b.writeResponses((answer, charged) -> {
             out.writeBytes(ByteBufUtil.getBytes(answer));
             answer.release();
         });
@@ -146,7 +146,7 @@ class BatchProcessorTest {
         processor(Kernels.floats(), 1 << 20).process(b);
         List<Long> addresses = new ArrayList<>();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        b.writeAnswers((answer, charged) -> {
+        b.writeResponses((answer, charged) -> {
             addresses.add(answer.memoryAddress());
             out.writeBytes(ByteBufUtil.getBytes(answer));
             answer.release();

@@ -1,6 +1,6 @@
 package dev.framepipe.server;
 
-import dev.framepipe.codec.Answers;
+import dev.framepipe.codec.Responses;
 import dev.framepipe.codec.OpType;
 import dev.framepipe.pipeline.Batch;
 import dev.framepipe.pipeline.BatchOwner;
@@ -13,12 +13,12 @@ import io.netty.channel.ChannelFutureListener;
  * the limit, and writes the connection's last answer (a refused header or a SHUTTING_DOWN
  * decline) once every earlier one is written.
  *
- * <p>Ownership: each answer buffer a batch hands over ({@link Batch#writeAnswers}) goes straight
+ * <p>Ownership: each answer buffer a batch hands over ({@link Batch#writeResponses}) goes straight
  * to the channel. A batch whose source holds a direct-memory reservation (one large frame)
  * gives the reservation back when its answer has left the process, or at once when the answer
  * is not in the source (STATS of a large frame).
  */
-final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
+final class ResponseWriter extends BatchOwner implements Batch.ResponseSink {
 
     private final Connection conn;
     private final int resumeInFlight;
@@ -29,7 +29,7 @@ final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
      */
     private long charge;
 
-    AnswerWriter(Connection conn) {
+    ResponseWriter(Connection conn) {
         this.conn = conn;
         this.resumeInFlight = conn.shared.config().maxInFlight() / 2;
     }
@@ -43,7 +43,7 @@ final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
             return; // the client is gone; the answers have nowhere to go
         }
         c.counters.completed(batch, nowNanos - batch.startNanos());
-        batch.writeAnswers(this);
+        batch.writeResponses(this);
     }
 
     @Override
@@ -78,7 +78,7 @@ final class AnswerWriter extends BatchOwner implements Batch.AnswerSink {
 
     /** Writes and flushes the connection's last answer. Nothing may be in flight. */
     void writeTerminal(Connection.Terminal t) {
-        ByteBuf answer = Answers.error(conn.ctx.alloc(), t.op(), t.id(), t.code(), t.message());
+        ByteBuf answer = Responses.error(conn.ctx.alloc(), t.op(), t.id(), t.code(), t.message());
         conn.counters.completed(OpType.UNKNOWN_KIND, t.code(), 0);
         conn.counters.bytesOut(answer.readableBytes());
         conn.ctx.writeAndFlush(answer, conn.ctx.voidPromise());

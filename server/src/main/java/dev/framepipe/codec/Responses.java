@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * request's own bytes (PING, SCALE and case mapping written in place) only get their header
  * here ({@link #header}).
  */
-public final class Answers {
+public final class Responses {
 
     /** Bytes of a STATS answer, header included. */
     public static final int STATS_SIZE = HEADER_LENGTH + STATS_RESPONSE_LENGTH;
@@ -27,7 +27,7 @@ public final class Answers {
     /** Error messages are for humans; capped so an error answer stays small. */
     public static final int MAX_MESSAGE_CHARS = 200;
 
-    private Answers() {
+    private Responses() {
     }
 
     /** Writes a header at {@code at}: a frame of {@code payload} bytes with this kind, op and id. */
