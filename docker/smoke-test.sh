@@ -126,11 +126,14 @@ READY_MS=$(( ($(date +%s%N) - STARTED) / 1000000 ))
 log "ready $READY_MS ms after \`$ENGINE run\`"
 curl -fsS --max-time 5 "http://127.0.0.1:$HTTP_PORT/health/live" > /dev/null || fail "/health/live"
 # The jar manifest's Add-Exports reaches `java -jar` in the image: the ring runs its Unsafe slots.
-READY_LINE=$(timeout 30 "$ENGINE" logs "$NAME" 2>&1 | grep -m1 'framepipe ready:') || fail "no 'framepipe ready' log line"
+# The logs are read whole first: with pipefail, a grep that stops at its first match can make the
+# engine's writer die of SIGPIPE and the pipeline fail although the line was there.
+LOGS=$(timeout 30 "$ENGINE" logs "$NAME" 2>&1) || fail "cannot read the container's logs"
+READY_LINE=$(grep -m1 'framepipe ready:' <<< "$LOGS") || fail "no 'framepipe ready' log line"
 [[ "$READY_LINE" == *"ring slots unsafe"* ]] || fail "ring slots not on the Unsafe path: $READY_LINE"
 log "ok  startup log: ring slots unsafe"
 # The image's AOT cache, trained in the image build with its own JRE and jars, is used.
-STARTUP_LINE=$(timeout 30 "$ENGINE" logs "$NAME" 2>&1 | grep -m1 'framepipe ready .* after the JVM started') \
+STARTUP_LINE=$(grep -m1 'framepipe ready .* after the JVM started' <<< "$LOGS") \
   || fail "no start-up report line (time to ready, memory limits, AOT cache)"
 [[ "$STARTUP_LINE" == *"AOT cache /opt/framepipe/framepipe.aot used"* ]] || fail "the image's AOT cache is not used: $STARTUP_LINE"
 log "ok  ${STARTUP_LINE#*INFO  dev.framepipe.server.FramepipeServer: }"
@@ -206,6 +209,7 @@ timeout 20 cat <&6 > /dev/null || fail "the open connection was not closed clean
 exec 6<&-
 CODE=$(timeout 40 "$ENGINE" wait "$NAME" 2>/dev/null | tail -1) || fail "container did not exit within 40 s of SIGTERM"
 [ "$CODE" = 0 ] || fail "exit code $CODE after SIGTERM"
-"$ENGINE" logs "$NAME" 2>&1 | grep -q "framepipe: stopped" || fail "no 'framepipe: stopped' in the logs"
+LOGS=$(timeout 30 "$ENGINE" logs "$NAME" 2>&1) || fail "cannot read the container's logs"
+grep -q "framepipe: stopped" <<< "$LOGS" || fail "no 'framepipe: stopped' in the logs"
 log "ok  drained and exited 0"
 log "PASS ($(( $(date +%s) - START ))s)"
