@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci-check.sh - framepipe's /metrics against a real Prometheus server (issue 4; .ci/run calls it
+# ci-check.sh - framepipe's /metrics against a real Prometheus server (.ci/run calls it
 # after the test suite). On loopback only, with free ports and a temporary storage directory:
 #
 #   1. installs Debian's `prometheus` package when `prometheus`/`promtool` are missing (its

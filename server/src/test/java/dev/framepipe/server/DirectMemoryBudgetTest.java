@@ -50,7 +50,7 @@ class DirectMemoryBudgetTest {
     }
 
     /**
-     * The scenario of the issue that found the budget sampled rather than counted: 4 clients, 6
+     * Many connections flooding frames larger than the budget: 4 clients, 6
      * STATS frames of 1 Mi floats each, answers left unread for a while, against a 4 MiB budget.
      */
     @Test

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The limits of issue 9 over real sockets: each one hit, its refusal counted in
+ * The hard limits over real sockets: each one hit, its refusal counted in
  * {@code pipeline_connections_refused_total{reason}}, and a well-behaved client on the same
  * server answered normally all along.
  */

@@ -20,11 +20,11 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code pipeline_heap_allocated_bytes_total} over {@code pipeline_frames_completed_total}), on
  * a real {@code framepipe serve} process with production defaults (the test JVM runs Netty's leak
  * detector at PARANOID, which allocates on every buffer access, so it cannot measure this itself).
- * The load comes from {@code framepipe load} in a third process. Budget: 16 B per frame (issue 5).
+ * The load comes from {@code framepipe load} in a third process. Budget: 16 B per frame.
  */
 class HotPathAllocationProcessTest {
 
-    /** Issue 5's budget for heap allocated per frame in steady state. */
+    /** The budget for heap allocated per frame in steady state. */
     static final double BUDGET_BYTES_PER_FRAME = 16;
     /** Frames of a measured run: enough that fixed costs (a scrape, a timer) weigh nothing per frame. */
     static final long MEASURED_FRAMES = 200_000;
