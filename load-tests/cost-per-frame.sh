@@ -15,7 +15,7 @@
 # The warm-up is the script's own (4 s, WARMUP_S=...), not a load option.
 # PER_THREAD=1 also prints each busy server thread's user/system CPU, switches per second and
 # time spent runnable but waiting for a CPU (run-queue wait, /proc/<pid>/task/*/schedstat).
-# SYSCALLS=1 also counts the server's system calls by kind (recvfrom, write, writev, sendto,
+# SYSCALLS=1 also counts the server's system calls by kind (recvfrom, read, write, writev, sendto,
 # epoll_pwait2, futex) and its context switches with `perf stat` (needs perf and its syscall
 # tracepoints; as root) over the same window, per second and per 1000 frames.
 set -euo pipefail
@@ -59,7 +59,7 @@ before=$(snapshot)
 [ "${PER_THREAD:-0}" = 1 ] && threads > "$OUT/threads.before"
 perf_pid=
 if [ "${SYSCALLS:-0}" = 1 ]; then
-  perf stat -x, -o "$OUT/perf.csv" -p "$PID" -e 'syscalls:sys_enter_recvfrom,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_futex,context-switches' &
+  perf stat -x, -o "$OUT/perf.csv" -p "$PID" -e 'syscalls:sys_enter_recvfrom,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_pwait2,syscalls:sys_enter_futex,context-switches' &
   perf_pid=$!
 fi
 wait "$load_pid" || { cat "$OUT/load.log"; exit 1; }

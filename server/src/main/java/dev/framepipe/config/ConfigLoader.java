@@ -149,6 +149,8 @@ public final class ConfigLoader {
             throw r.bad(Setting.WRITE_BUFFER_LOW_WATER, "must not exceed write-buffer-high-water (" + high + ")");
         }
         int threshold = r.intIn(Setting.PARALLEL_THRESHOLD_FLOATS, 1024, Integer.MAX_VALUE);
+        // At most the bytes of a frame that is split across the workers: the I/O thread must never join forked work.
+        long inlineMax = r.sizeIn(Setting.INLINE_MAX_BYTES, 0, 4L * threshold);
         int warmup = r.intIn(Setting.WARMUP_ROUNDS, 0, 10_000_000);
         Duration maxAge = r.duration(Setting.MAX_CONNECTION_AGE);
         Duration slowGrace = r.duration(Setting.SLOW_FRAME_GRACE);
@@ -161,7 +163,7 @@ public final class ConfigLoader {
         FramepipeConfig.LogLevel logLevel = r.choice(Setting.LOG_LEVEL, FramepipeConfig.LogLevel.class);
         FramepipeConfig.LogFormat logFormat = r.choice(Setting.LOG_FORMAT, FramepipeConfig.LogFormat.class);
         return new FramepipeConfig(bind, framePort, httpPort, ioThreads, workers, ring, maxFrame, maxInFlight,
-                maxConnections, idle, drainDelay, drain, linger, transport, allocator, high, low, threshold, warmup,
+                maxConnections, idle, drainDelay, drain, linger, transport, allocator, high, low, threshold, inlineMax, warmup,
                 maxAge, slowGrace, slowRate, memoryBudget, tls, http(r), logLevel, logFormat);
     }
 

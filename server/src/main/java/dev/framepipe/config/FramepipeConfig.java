@@ -22,6 +22,7 @@ public record FramepipeConfig(
         int writeBufferHighWater,
         int writeBufferLowWater,
         int parallelThresholdFloats,
+        long inlineMaxBytes,
         int warmupRounds,
         Duration maxConnectionAge,
         Duration slowFrameGrace,

@@ -26,6 +26,7 @@ public enum Setting {
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
     WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
     PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool"),
+    INLINE_MAX_BYTES("inline-max-bytes", "64KiB", "a batch of at most this many request bytes is answered by its I/O thread itself while none of that thread's batches is with the workers, saving the hand-off (0 = every batch goes to the workers)"),
     WARMUP_ROUNDS("warmup-rounds", "20000", "kernel calls on scratch memory before turning ready, so the JIT compiled them (0 = none)"),
     MAX_CONNECTION_AGE("max-connection-age", "45s", "after this long (+-10% jitter) a connection finishes what it read, declines the rest and closes, so connections spread over new replicas (0 = never)"),
     SLOW_FRAME_GRACE("slow-frame-grace", "10s", "time a started frame may take before slow-frame-min-rate applies"),

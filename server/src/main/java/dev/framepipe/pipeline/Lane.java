@@ -51,6 +51,10 @@ public final class Lane {
 
     private final int index;
     private final EventLoop loop;
+    /** Batches of at most this many request bytes may be answered on the I/O thread (see {@link #submit}). */
+    private final long inlineMaxBytes;
+    /** Answers batches on the I/O thread: a processor of its own (a processor's scratch state is one thread's). */
+    private final Consumer<Batch> inlineProcess;
     private final RingConsumer<Batch> requests;
     private final RingConsumer<Batch> completions;
     private final int capacity;
@@ -62,6 +66,13 @@ public final class Lane {
 
     // I/O thread only.
     private int inFlight;
+    /** Batches handed to the workers and not yet back. */
+    private int atWorkers;
+    /** Batches offered to the request ring since the workers were last woken. */
+    private boolean offeredSinceWake;
+    /** Batches to answer on the I/O thread at the end of this loop round, in submission order. */
+    private final ArrayList<Batch> inline = new ArrayList<>();
+    private final WriteBack writeBack = new WriteBack();
     /** A {@link #publish} task is queued on the I/O thread. */
     private boolean publishScheduled;
     private final ArrayList<BatchOwner> roundOwners = new ArrayList<>();
@@ -85,16 +96,30 @@ public final class Lane {
      */
     public Lane(int index, EventLoop loop, ForkJoinPool pool, BatchProcessor processor, int capacity,
                 long idleParkNanos) {
-        this(index, loop, pool, processor::process, capacity, idleParkNanos);
+        this(index, loop, pool, processor::process, capacity, idleParkNanos, null, 0);
     }
 
-    /** With the workers' step given as a function (tests slow it down or block it). */
-    Lane(int index, EventLoop loop, ForkJoinPool pool, Consumer<Batch> process, int capacity, long idleParkNanos) {
+    /**
+     * @param inlineProcessor answers small batches on the I/O thread (a processor other than
+     *        {@code processor}); null: every batch goes to the workers
+     * @param inlineMaxBytes largest batch, in request bytes, that {@code inlineProcessor} answers
+     */
+    public Lane(int index, EventLoop loop, ForkJoinPool pool, BatchProcessor processor, int capacity,
+                long idleParkNanos, BatchProcessor inlineProcessor, long inlineMaxBytes) {
+        this(index, loop, pool, processor::process, capacity, idleParkNanos,
+                inlineProcessor == null ? null : inlineProcessor::process, inlineMaxBytes);
+    }
+
+    /** With the workers' step (and the I/O thread's) given as functions (tests slow them down or block them). */
+    Lane(int index, EventLoop loop, ForkJoinPool pool, Consumer<Batch> process, int capacity, long idleParkNanos,
+         Consumer<Batch> inlineProcess, long inlineMaxBytes) {
         this.index = index;
         this.loop = loop;
         this.capacity = capacity;
         this.resumeThreshold = Math.max(1, capacity / 4);
-        this.completions = new RingConsumer<>(new SpscRing<>(capacity), loop, new WriteBack(), capacity);
+        this.inlineProcess = inlineProcess;
+        this.inlineMaxBytes = inlineProcess == null ? -1 : inlineMaxBytes;
+        this.completions = new RingConsumer<>(new SpscRing<>(capacity), loop, writeBack, capacity);
         this.requests = new RingConsumer<>(new SpscRing<>(capacity), pool, new Work(process, completions),
                 Math.min(capacity, 64), idleParkNanos);
         this.batches = new BatchPool(capacity);
@@ -145,31 +170,72 @@ public final class Lane {
      */
     public void submit(Batch batch, long bytes) {
         inFlight++;
+        if (bytes <= inlineMaxBytes && atWorkers == 0) {
+            // No batch of this lane is with the workers, so none can be answered before it: the
+            // I/O thread answers it itself at the end of the round, without a hand-off.
+            inline.add(batch);
+            schedulePublish();
+            return;
+        }
+        atWorkers++;
         if (!requests.offerDeferred(batch)) {
             // Impossible while inFlight bounds the ring; failing loudly beats losing a batch.
             inFlight--;
+            atWorkers--;
             throw new IllegalStateException("request ring full with " + inFlight + " batches in flight");
         }
-        if (bytes >= WAKE_AT_ONCE_BYTES) {
+        offeredSinceWake = true;
+        if (bytes >= WAKE_AT_ONCE_BYTES && inline.isEmpty()) {
             wakeWorkers(); // its worker starts now; the round's publish finds the drain scheduled
-        } else if (!publishScheduled) {
+        } else {
+            // Behind a batch answered inline this round, it must not reach the workers first:
+            // its answers could be written before that batch's.
+            schedulePublish();
+        }
+    }
+
+    private void schedulePublish() {
+        if (!publishScheduled) {
             loop.execute(publish); // may throw if the loop is shutting down: then the flag stays clear
             publishScheduled = true;
         }
     }
 
     /**
-     * Wakes the workers once for every batch submitted since the last run. Queued by the first
-     * {@link #submit} after a run, it runs when the event loop has handled this round of socket
-     * reads (Netty runs queued tasks after the I/O events), so the batches of every connection
-     * read in one round cost one full fence and at most one wake-up.
+     * Answers the round's inline batches, then wakes the workers once for every batch handed to
+     * them since the last run. Queued by the first {@link #submit} after a run, it runs when the
+     * event loop has handled this round of socket reads (Netty runs queued tasks after the I/O
+     * events), so the batches of every connection read in one round cost one full fence and at
+     * most one wake-up.
      */
     private void publish() {
         publishScheduled = false;
-        wakeWorkers();
+        if (!inline.isEmpty()) {
+            answerInline();
+        }
+        if (offeredSinceWake) {
+            wakeWorkers();
+        }
+    }
+
+    private void answerInline() {
+        ArrayList<Batch> batches = inline;
+        try {
+            for (int i = 0; i < batches.size(); i++) {
+                inlineProcess.accept(batches.get(i));
+            }
+        } finally {
+            // The answers leave as the workers' do: through the write-back, in order.
+            for (int i = 0; i < batches.size(); i++) {
+                writeBack.answered(batches.get(i));
+            }
+            batches.clear();
+            writeBack.onBatchEnd();
+        }
     }
 
     private void wakeWorkers() {
+        offeredSinceWake = false;
         try {
             requests.wakeUp();
         } catch (RejectedExecutionException e) {
@@ -189,6 +255,11 @@ public final class Lane {
      */
     public int releaseLeftovers() {
         int n = 0;
+        for (Batch b : inline) {
+            b.release();
+            n++;
+        }
+        inline.clear();
         for (SpscRing<Batch> ring : List.of(requests.ring(), completions.ring())) {
             Batch b;
             while ((b = ring.poll()) != null) {
@@ -262,6 +333,11 @@ public final class Lane {
 
         @Override
         public void onElement(Batch batch) {
+            atWorkers--;
+            answered(batch);
+        }
+
+        void answered(Batch batch) {
             if (roundOwners.isEmpty()) {
                 now = System.nanoTime(); // one clock read per round: its batches are written together
             }

@@ -176,7 +176,11 @@ public final class FramepipeServer implements AutoCloseable {
             EventLoop loop = (EventLoop) executor;
             BatchProcessor processor = new BatchProcessor(Kernels.floats(), Kernels.text(), allocator, workers,
                     config.parallelThresholdFloats());
-            laneByLoop.put(loop, new Lane(laneByLoop.size(), loop, workers, processor, config.ringCapacity(), idlePark));
+            // The I/O thread's own processor for the batches it answers itself (inline-max-bytes).
+            BatchProcessor inline = config.inlineMaxBytes() == 0 ? null : new BatchProcessor(Kernels.floats(),
+                    Kernels.text(), allocator, workers, config.parallelThresholdFloats());
+            laneByLoop.put(loop, new Lane(laneByLoop.size(), loop, workers, processor, config.ringCapacity(), idlePark,
+                    inline, config.inlineMaxBytes()));
         }
         return laneByLoop;
     }

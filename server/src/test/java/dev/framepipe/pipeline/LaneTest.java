@@ -23,7 +23,9 @@ import org.junit.jupiter.api.Test;
  * round (a task queued on the loop), a batch of {@link Lane#WAKE_AT_ONCE_BYTES} or more wakes
  * them as soon as it is submitted; a batch comes back to its owner on the lane's loop, and
  * answers already made come back while the worker is still busy with the rest of its drain
- * batch; batches left in the rings when everything has stopped are released. Each test submits
+ * batch; batches left in the rings when everything has stopped are released. With an inline
+ * processor, small batches are answered on the loop while none of the lane's batches is with the
+ * workers, and answers stay in order when the two paths mix. Each test submits
  * from inside a task that keeps the loop busy, so the round cannot end while it looks: the
  * outcome does not depend on timing.
  */
@@ -138,7 +140,7 @@ class LaneTest {
                 }
                 thirdDone.set(true);
             }
-        }, 64, 0);
+        }, 64, 0, null, 0);
         loop.submit(() -> {
             for (int i = 0; i < 3; i++) {
                 Batch b = slow.newBatch(counting);
@@ -156,11 +158,125 @@ class LaneTest {
         }
     }
 
+    /** Where each batch was answered and in which order it came back, for the inline tests. */
+    private static final class Trace {
+        final java.util.List<String> processedOn = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        final java.util.List<Integer> answeredOrder = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        final CountDownLatch release = new CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicInteger answers = new java.util.concurrent.atomic.AtomicInteger();
+        final BatchOwner owner = new BatchOwner() {
+            @Override
+            protected void answered(Batch batch, long nowNanos) {
+                answeredOrder.add(batch.count);
+                answers.incrementAndGet();
+            }
+
+            @Override
+            protected void endOfRound() {
+            }
+        };
+    }
+
+    /** A lane whose inline step records "inline" and whose workers record "worker", blocking on the first batch until released. */
+    private Lane inlineLane(Trace t, long inlineMaxBytes) {
+        java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+        return new Lane(3, loop, pool, b -> {
+            t.processedOn.add("worker " + b.count);
+            if (first.getAndSet(false)) {
+                try {
+                    t.release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, 64, 0, b -> {
+            assertThat(loop.inEventLoop()).as("inline batches are answered on the lane's loop").isTrue();
+            t.processedOn.add("inline " + b.count);
+        }, inlineMaxBytes);
+    }
+
+    /** Submits a batch of {@code frames} PING frames declared as {@code bytes} request bytes (its count names it). Loop thread. */
+    private static void submitPings(Lane l, BatchOwner o, int frames, long bytes) {
+        ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
+        Batch b = l.newBatch(o);
+        for (int i = 0; i < frames; i++) {
+            b.add(frame, 0, 64, OpType.of(Kinds.PING, Ops.PING), 64);
+        }
+        frame.release();
+        b.seal(PooledByteBufAllocator.DEFAULT, System.nanoTime());
+        l.submit(b, bytes);
+    }
+
+    @Test
+    void smallBatchesAreAnsweredOnTheLoopItselfWithoutAWorker() throws Exception {
+        Trace t = new Trace();
+        t.release.countDown();
+        Lane l = inlineLane(t, 1024);
+        loop.submit(() -> {
+            submitPings(l, t.owner, 1, 64);
+            submitPings(l, t.owner, 2, 128);
+            submitPings(l, t.owner, 3, 1024);
+        }).get(30, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.answers.get() == 3);
+        assertThat(t.processedOn).containsExactly("inline 1", "inline 2", "inline 3");
+        assertThat(t.answeredOrder).containsExactly(1, 2, 3);
+        assertThat(l.occupancy()).isZero();
+    }
+
+    @Test
+    void aSmallBatchBehindOneAtTheWorkersGoesToThemTooSoAnswersStayInOrder() throws Exception {
+        Trace t = new Trace();
+        Lane l = inlineLane(t, 1024);
+        loop.submit(() -> submitPings(l, t.owner, 1, 4096)).get(30, TimeUnit.SECONDS); // large: a worker, held
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.processedOn.contains("worker 1"));
+        loop.submit(() -> submitPings(l, t.owner, 2, 64)).get(30, TimeUnit.SECONDS); // small, but behind it
+        Thread.sleep(50);
+        assertThat(t.answers.get()).as("nothing answered while the first batch is held").isZero();
+        t.release.countDown();
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.answers.get() == 2);
+        assertThat(t.processedOn).containsExactly("worker 1", "worker 2");
+        assertThat(t.answeredOrder).containsExactly(1, 2);
+        // Once the workers hold nothing of the lane, small batches are answered inline again.
+        loop.submit(() -> submitPings(l, t.owner, 3, 64)).get(30, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.answers.get() == 3);
+        assertThat(t.processedOn).containsExactly("worker 1", "worker 2", "inline 3");
+        assertThat(t.answeredOrder).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void aLargeBatchAfterAnInlineOneInTheSameRoundIsAnsweredAfterIt() throws Exception {
+        Trace t = new Trace();
+        t.release.countDown();
+        Lane l = inlineLane(t, 1024);
+        loop.submit(() -> {
+            submitPings(l, t.owner, 1, 64);
+            submitPings(l, t.owner, 2, Lane.WAKE_AT_ONCE_BYTES); // would wake the workers at once
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait(); // the round goes on; the large batch must wait for the inline one
+            }
+            assertThat(t.processedOn).as("the large batch waits for the round's inline batch").isEmpty();
+        }).get(30, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.answers.get() == 2);
+        assertThat(t.processedOn).containsExactly("inline 1", "worker 2");
+        assertThat(t.answeredOrder).containsExactly(1, 2);
+    }
+
+    @Test
+    void withoutAnInlineProcessorEveryBatchGoesToTheWorkers() throws Exception {
+        Trace t = new Trace();
+        t.release.countDown();
+        Lane l = new Lane(4, loop, pool, b -> t.processedOn.add("worker " + b.count), 64, 0, null, 1 << 20);
+        loop.submit(() -> submitPings(l, t.owner, 1, 64)).get(30, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.answers.get() == 1);
+        assertThat(t.processedOn).containsExactly("worker 1");
+    }
+
     @Test
     void batchesLeftInTheRingsWhenEverythingStoppedAreReleased() throws Exception {
         ForkJoinPool stopped = new ForkJoinPool(1);
         stopped.shutdown();
-        Lane cut = new Lane(2, loop, stopped, b -> { }, 64, 0);
+        Lane cut = new Lane(2, loop, stopped, b -> { }, 64, 0, null, 0);
         ByteBuf frame = PooledByteBufAllocator.DEFAULT.directBuffer(64).writeZero(64);
         Batch batch = loop.submit(() -> {
             Batch b = cut.newBatch(owner);

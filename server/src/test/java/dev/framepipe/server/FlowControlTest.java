@@ -104,7 +104,9 @@ class FlowControlTest {
     void theInFlightLimitStopsReadingAtTheLimitAndLosesNothing() throws Exception {
         int limit = 4;
         int frames = 1_000; // 16 MiB: far more than the socket buffers hold, far less than a full ring
-        try (FramepipeServer server = TestServers.start(Map.of(Setting.MAX_IN_FLIGHT, "" + limit));
+        // inline-max-bytes 0: every batch goes to the (held) workers, none is answered on the I/O thread
+        try (FramepipeServer server = TestServers.start(Map.of(Setting.MAX_IN_FLIGHT, "" + limit,
+                Setting.INLINE_MAX_BYTES, "0"));
              RawConnection c = new RawConnection(server.framePort())) {
             byte[][] payloads = new byte[frames][];
             for (int i = 0; i < frames; i++) {
@@ -173,8 +175,8 @@ class FlowControlTest {
     }
 
     /**
-     * Every worker of a server's pool kept busy until closed: frames handed to the lane stay
-     * unanswered, so a test sees what the connection does while its frames are in flight. The
+     * Every worker of a server's pool kept busy until closed: frames handed to the workers stay
+     * unanswered (start the server with {@code inline-max-bytes} 0 so that every batch is), so a test sees what the connection does while its frames are in flight. The
      * pool is private to the server (reached by reflection: production has no use for a handle
      * on it). Each holder parks rather than blocking on a lock, so the pool never adds a
      * compensating thread; {@code released} is volatile, so the holders see the release.
