@@ -15,6 +15,8 @@ import java.util.function.Consumer;
  * consumer runs on the ForkJoinPool ({@link BatchProcessor} answers each batch), and a
  * completion ring whose consumer runs on the I/O thread (each batch goes back to its connection,
  * which writes its answers). Both rings use {@link RingConsumer}'s one wake-up handshake.
+ * A small batch, while none of the lane's batches is with the workers, skips both rings: the I/O
+ * thread answers it itself at the end of the loop round ({@link #submit}).
  *
  * <pre>
  *   I/O thread                         worker (one drain at a time)            I/O thread
@@ -164,7 +166,12 @@ public final class Lane {
     }
 
     /**
-     * Hands a sealed batch to the workers. The caller checked {@link #hasRoom()}. I/O thread.
+     * Hands a sealed batch to the workers, or keeps it on the I/O thread: a batch of at most
+     * inline-max-bytes while no batch of this lane is with the workers is answered at the end of
+     * this loop round by the I/O thread itself, so small frames cost no hand-off, no wake-up of
+     * either thread and no cache lines moved between cores. A batch behind one at the workers
+     * goes there too, so that no answer overtakes another. The caller checked {@link #hasRoom()}.
+     * I/O thread.
      *
      * @param bytes the batch's request bytes (a large batch wakes the workers at once)
      */

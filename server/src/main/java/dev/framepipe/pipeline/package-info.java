@@ -2,7 +2,7 @@
  * The path of a batch of frames from the I/O thread that read it to a worker and back:
  * {@link dev.framepipe.pipeline.Lane} (the wiring: two rings per I/O thread),
  * {@link dev.framepipe.pipeline.Batch} (what travels), {@link dev.framepipe.pipeline.BatchProcessor}
- * (what a worker does with it) and {@link dev.framepipe.pipeline.BatchOwner} (the connection
+ * (what a worker, or for a small batch the I/O thread itself, does with it) and {@link dev.framepipe.pipeline.BatchOwner} (the connection
  * that gets the answers; {@code dev.framepipe.server.ResponseWriter} in the service).
  *
  * <h2>Threads</h2>
@@ -42,12 +42,19 @@
  *       Admission adds it to the batch of this decoding pass ({@link dev.framepipe.pipeline.Batch#add}:
  *       a header read and array stores), starting a new batch when the buffer changes or
  *       {@link dev.framepipe.pipeline.Batch#MAX_FRAMES} is reached.</li>
- *   <li><b>Hand-off.</b> At the end of the pass Admission seals the batch (output chunk 0 is
- *       allocated for its small answers) and {@link dev.framepipe.pipeline.Lane#submit} offers it
- *       to the request ring without waking anyone. The first submit of a loop round queues one
+ *   <li><b>Hand-off, or none.</b> At the end of the pass Admission seals the batch (output chunk
+ *       0 is allocated for its small answers) and hands it to {@link dev.framepipe.pipeline.Lane#submit}.
+ *       A batch of at most {@code inline-max-bytes} (64 KiB) request bytes, while none of the
+ *       lane's batches is with the workers, stays on the I/O thread: at the end of the loop round
+ *       the lane runs it through a {@code BatchProcessor} of the I/O thread's own and hands it
+ *       straight to the write-back ("Out" below), in submission order. For small frames that is
+ *       the steady state: no ring, no wake-up, no second core touching the frame (measured in
+ *       docs/performance.md). Any other batch is offered to the request ring without waking
+ *       anyone; a batch behind one at the workers goes there too, so no answer overtakes
+ *       another. The first submit of a loop round queues one
  *       task on the event loop, which runs after the round's reads and wakes the drain once for
  *       every connection's batches; a batch of at least {@code Lane.WAKE_AT_ONCE_BYTES} wakes it
- *       at once.</li>
+ *       at once (unless a batch answered inline this round is ahead of it).</li>
  *   <li><b>Work.</b> The drain hands each batch to {@code BatchProcessor.process}, which runs every
  *       frame's kernel and writes the answers in order: answers of up to
  *       {@link dev.framepipe.pipeline.BatchProcessor#COPY_LIMIT} bytes back to back into the
@@ -91,8 +98,8 @@
  * {@code Batch}'s fields are plain. The I/O thread writes the request side before the request
  * ring's release store and the worker reads it after its acquire load; the worker writes the
  * answer side before the completion ring's release store and the I/O thread reads it after its
- * acquire load. A lane's {@code inFlight}, its round lists and its {@code BatchPool} are the
- * I/O thread's alone; {@code BatchProcessor}'s scratch state and the worker's
+ * acquire load. A lane's {@code inFlight} and {@code atWorkers}, its inline and round lists and
+ * its {@code BatchPool} are the I/O thread's alone, and so is the inline {@code BatchProcessor}; {@code BatchProcessor}'s scratch state and the worker's
  * {@code waitingSince} belong to the drain, whose runs happen-before each other.
  * {@link dev.framepipe.pipeline.LaneCounters} are written by the I/O thread alone (plain
  * arithmetic, opaque stores) and read by scrapes with opaque loads. Since the I/O thread submits
