@@ -62,7 +62,10 @@ class MetricsContractTest {
                 Setting.WRITE_BUFFER_HIGH_WATER, "64KiB", // a client that stops reading: unwritable pauses
                 Setting.WRITE_BUFFER_LOW_WATER, "32KiB",
                 Setting.MAX_CONNECTIONS, "" + MAX_CONNECTIONS, // one more is refused: max_connections
-                Setting.DIRECT_MEMORY_BUDGET, "512MiB"));
+                Setting.DIRECT_MEMORY_BUDGET, "512MiB",
+                // every batch to the workers, so that their heap counter moves too (error answers
+                // allocate their message); small batches answered inline count as the I/O thread's
+                Setting.INLINE_MAX_BYTES, "0"));
         before = scrape();
 
         try (RawConnection c = connect()) {
