@@ -173,4 +173,37 @@ class PipeliningTest {
         }
         return x;
     }
+
+    /**
+     * Small frames are answered by the I/O thread itself unless one of the lane's batches is with
+     * the workers; frames over inline-max-bytes (64 KiB) go to the workers. Mixed on one
+     * connection, pipelined, the two paths must never let an answer overtake another.
+     */
+    @Test
+    void smallFramesAnsweredOnTheIoThreadNeverOvertakeLargeOnesAtTheWorkers() throws Exception {
+        Random rnd = new Random(64);
+        sendAllThenCheckInOrder(600, (client, i) -> {
+            // every 7th frame large (80-160 KB of floats), the others small
+            float[] x = randomFloats(rnd, i % 7 == 0 ? 20_000 + rnd.nextInt(20_000) : 1 + rnd.nextInt(64));
+            double sum = 0;
+            for (float v : x) {
+                sum += v;
+            }
+            double expected = sum;
+            if (i % 2 == 0) {
+                return new Expectation(client.stats(x), r -> {
+                    assertThat(r.stats().count()).isEqualTo(x.length);
+                    assertThat(r.stats().sum()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-3 * x.length));
+                });
+            }
+            return new Expectation(client.scale(2f, 1f, x), r -> {
+                float[] y = r.floats();
+                assertThat(y).hasSize(x.length);
+                for (int k = 0; k < x.length; k += 97) {
+                    assertThat(y[k]).isEqualTo(Math.fma(2f, x[k], 1f));
+                }
+            });
+        });
+    }
+
 }
