@@ -73,7 +73,9 @@ public final class Lane {
     /** Batches offered to the request ring since the workers were last woken. */
     private boolean offeredSinceWake;
     /** Batches to answer on the I/O thread at the end of this loop round, in submission order. */
-    private final ArrayList<Batch> inline = new ArrayList<>();
+    private ArrayList<Batch> inline = new ArrayList<>();
+    /** The list {@link #answerInline} works through; {@code inline} takes batches submitted meanwhile. */
+    private ArrayList<Batch> inlineAnswering = new ArrayList<>();
     private final WriteBack writeBack = new WriteBack();
     /** A {@link #publish} task is queued on the I/O thread. */
     private boolean publishScheduled;
@@ -226,7 +228,11 @@ public final class Lane {
     }
 
     private void answerInline() {
+        // A connection that resumes reading at the end of this round may submit again before
+        // this returns: its batches go to the other list and a publish of their own.
         ArrayList<Batch> batches = inline;
+        inline = inlineAnswering;
+        inlineAnswering = batches;
         try {
             for (int i = 0; i < batches.size(); i++) {
                 inlineProcess.accept(batches.get(i));
@@ -262,11 +268,13 @@ public final class Lane {
      */
     public int releaseLeftovers() {
         int n = 0;
-        for (Batch b : inline) {
-            b.release();
-            n++;
+        for (ArrayList<Batch> list : List.of(inline, inlineAnswering)) {
+            for (Batch b : list) {
+                b.release();
+                n++;
+            }
+            list.clear();
         }
-        inline.clear();
         for (SpscRing<Batch> ring : List.of(requests.ring(), completions.ring())) {
             Batch b;
             while ((b = ring.poll()) != null) {

@@ -263,6 +263,37 @@ class LaneTest {
     }
 
     @Test
+    void aConnectionThatSubmitsAgainWhileItsAnswersAreWrittenIsAnsweredNextInOrder() throws Exception {
+        // As a connection that resumes reading at the end of a round decodes what it had buffered.
+        Trace t = new Trace();
+        t.release.countDown();
+        Lane[] lane = new Lane[1];
+        java.util.concurrent.atomic.AtomicInteger submitted = new java.util.concurrent.atomic.AtomicInteger(1);
+        BatchOwner resuming = new BatchOwner() {
+            @Override
+            protected void answered(Batch batch, long nowNanos) {
+                t.answeredOrder.add(batch.count);
+                t.answers.incrementAndGet();
+                if (submitted.get() < 3) {
+                    submitPings(lane[0], this, submitted.incrementAndGet(), 64); // while answers are written
+                }
+            }
+
+            @Override
+            protected void endOfRound() {
+                if (submitted.get() < 4) {
+                    submitPings(lane[0], this, submitted.incrementAndGet(), 64); // at the round's end
+                }
+            }
+        };
+        lane[0] = inlineLane(t, 1024);
+        loop.submit(() -> submitPings(lane[0], resuming, 1, 64)).get(30, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> t.answers.get() == 4);
+        assertThat(t.answeredOrder).containsExactly(1, 2, 3, 4);
+        assertThat(t.processedOn).containsExactly("inline 1", "inline 2", "inline 3", "inline 4");
+    }
+
+    @Test
     void withoutAnInlineProcessorEveryBatchGoesToTheWorkers() throws Exception {
         Trace t = new Trace();
         t.release.countDown();
