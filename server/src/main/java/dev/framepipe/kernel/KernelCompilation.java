@@ -29,6 +29,7 @@ public final class KernelCompilation {
     /** HotSpot's tier of C2-compiled code. */
     static final int OPTIMIZED = 4;
     private static final String COMMAND = "compilerCodelist";
+    private static final String QUEUE_COMMAND = "compilerQueue";
 
     private final MBeanServer server;
     private final ObjectName name;
@@ -133,11 +134,34 @@ public final class KernelCompilation {
         return p + 1 == method && fields[2] == 0 ? (int) fields[1] : -1;
     }
 
+    /**
+     * Whether the JIT is idle: no compilation running and none queued, from the command {@code
+     * jcmd PID Compiler.queue} runs. Its output is a header per section ({@code Current compiles:},
+     * {@code C1 compile queue:}, ...) followed by one line per task, or {@code Empty}.
+     */
+    public boolean compilerIdle() {
+        return idle(command(QUEUE_COMMAND));
+    }
+
+    static boolean idle(String queue) {
+        for (String line : queue.split("\n")) {
+            String l = line.trim();
+            if (!l.isEmpty() && !l.endsWith(":") && !l.equals("Empty")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     String codelist() {
+        return command(COMMAND);
+    }
+
+    private String command(String command) {
         try {
-            return (String) server.invoke(name, COMMAND, new Object[0], new String[0]);
+            return (String) server.invoke(name, command, new Object[0], new String[0]);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot read the code cache (" + COMMAND + "): " + e, e);
+            throw new IllegalStateException("cannot read the JIT's state (" + command + "): " + e, e);
         }
     }
 }

@@ -36,6 +36,19 @@ class KernelCompilationTest {
     }
 
     @Test
+    void theJitIsIdleWhenNothingCompilesAndBothQueuesAreEmpty() {
+        String idle = "Current compiles: \n\nC1 compile queue:\nEmpty\n\nC2 compile queue:\nEmpty\n\n";
+        assertThat(KernelCompilation.idle(idle)).isTrue();
+        assertThat(KernelCompilation.idle("Current compiles: \nC2 CompilerThread0  1922 %     4       T::run @ 4 (35 bytes)\n\n"
+                + "C1 compile queue:\nEmpty\n\nC2 compile queue:\nEmpty\n")).isFalse();
+        assertThat(KernelCompilation.idle("Current compiles: \n\nC1 compile queue:\nEmpty\n\nC2 compile queue:\n"
+                + "1824       4       java.util.ArrayList::add (25 bytes)\n")).isFalse();
+        KernelCompilation jit = KernelCompilation.probe();
+        assertThat(jit).isNotNull();
+        jit.compilerIdle(); // readable in this JVM, whatever it says
+    }
+
+    @Test
     void inThisJvmTheCodelistCanBeReadAndNamesEveryKernelNotYetCompiled() {
         KernelCompilation jit = KernelCompilation.probe();
         assertThat(jit).as("HotSpot's DiagnosticCommand MBean").isNotNull();
