@@ -39,12 +39,33 @@ public final class KernelCompilation {
         this.name = name;
     }
 
+    /** Set once by {@link #probe}: the reader, or null when this JVM has none. */
+    private static KernelCompilation probed;
+    private static boolean isProbed;
+
+    /**
+     * Starts {@link #probe} on a thread of its own, so that making the platform MBean server (0.1
+     * to 0.3 s at start-up, most of it class initialization) overlaps other start-up work; a later
+     * {@link #probe} waits for it and returns the same result.
+     */
+    public static void probeSoon() {
+        Thread.ofPlatform().name("framepipe-jit-probe").daemon().start(KernelCompilation::probe);
+    }
+
     /**
      * The code-cache reader of this JVM, or null if it has none (not HotSpot, or the
      * DiagnosticCommand MBean is missing): then nobody can tell, and the warm-up runs its full
-     * count of rounds.
+     * count of rounds. Made once per JVM (synchronized: {@link #probeSoon} may be making it).
      */
-    public static KernelCompilation probe() {
+    public static synchronized KernelCompilation probe() {
+        if (!isProbed) {
+            probed = newProbe();
+            isProbed = true;
+        }
+        return probed;
+    }
+
+    private static KernelCompilation newProbe() {
         try {
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();
             ObjectName name = new ObjectName("com.sun.management:type=DiagnosticCommand");
