@@ -132,9 +132,15 @@ public final class KernelWarmup {
                     long written = (long) k[5].invokeExact(ALL, m, (long) mixed.length, true, ALL, dst);
                     long r = (long) k[4].invokeExact(ALL, a, (long) len, upper); // ASCII: in place or unchanged
                     long lower = (long) k[4].invokeExact(ALL, m, (long) mixed.length, false);
-                    if (bad != -1 || written != grown || r >= 0 || lower < 0) {
+                    // caseMapTo three times a round as well: once a round, it reached C2's
+                    // thresholds last, sometimes only after warmup-rounds had ended the warm-up
+                    long writtenLower = (long) k[5].invokeExact(ALL, m, (long) mixed.length, false, ALL, dst);
+                    long writtenAscii = (long) k[5].invokeExact(ALL, a, (long) len, upper, ALL, dst);
+                    if (bad != -1 || written != grown || r >= 0 || lower < 0 || writtenLower != lower
+                            || writtenAscii != len) {
                         throw new AssertionError("warm-up kernels: validate " + bad + ", caseMapTo " + written
-                                + " of " + grown + ", ASCII in place " + r + ", lower " + lower);
+                                + " of " + grown + ", ASCII in place " + r + ", lower " + lower + ", caseMapTo lower "
+                                + writtenLower + ", caseMapTo ASCII " + writtenAscii + " of " + len);
                     }
                 } catch (RuntimeException | Error e) {
                     throw e;
