@@ -59,6 +59,15 @@ public final class KernelWarmup {
         }
     }
 
+    /**
+     * The kernels see memory as the request path shows it to them (codec.MemoryViews): one segment
+     * spanning the address space, of the global session, addressed by native address. Scratch
+     * segments of a confined arena, with offsets from 0, left profiles that the request path's
+     * first frames broke (a different session, other offsets): C2 deoptimized and recompiled every
+     * kernel then, a second compilation of about a second of C2 time.
+     */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     /** Float counts, in turn: a partial vector, a few vectors, two STATS blocks (2048 each) and a bit. */
     private static final int[] SIZES = {7, 64, 300, 517, 2051};
 
@@ -81,13 +90,18 @@ public final class KernelWarmup {
             CASE_MAP_IN_PLACE.bindTo(text), CASE_MAP_TO.bindTo(text)};
         int done = 0;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment f = arena.allocate(4 * 2051 + 4, 64);
+            MemorySegment floatMemory = arena.allocate(4 * 2051 + 4, 64);
             for (int i = 0; i < 2052; i++) {
-                f.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) Math.sin(i) * 100 + 1000);
+                floatMemory.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) Math.sin(i) * 100 + 1000);
             }
-            MemorySegment a = arena.allocate(ascii.length + 1);
-            MemorySegment m = arena.allocate(mixed.length + 1);
-            MemorySegment dst = arena.allocate(3L * mixed.length + 16); // UTF-8 case mapping grows 3x at most
+            MemorySegment asciiMemory = arena.allocate(ascii.length + 1);
+            MemorySegment mixedMemory = arena.allocate(mixed.length + 1);
+            // UTF-8 case mapping grows 3x at most
+            MemorySegment dstMemory = arena.allocate(3L * mixed.length + 16);
+            long f = floatMemory.address();
+            long a = asciiMemory.address();
+            long m = mixedMemory.address();
+            long dst = dstMemory.address();
             StatsAccumulator acc = new StatsAccumulator();
             CountResult counts = new CountResult();
             while (done < rounds && System.nanoTime() < deadline) {
@@ -97,30 +111,36 @@ public final class KernelWarmup {
                 long off = done & 1; // aligned and unaligned
                 boolean upper = (done & 2) == 0;
                 acc.reset();
-                MemorySegment.copy(ascii, 0, a, ValueLayout.JAVA_BYTE, 0, ascii.length);
-                MemorySegment.copy(mixed, 0, m, ValueLayout.JAVA_BYTE, 0, mixed.length);
+                MemorySegment.copy(ascii, 0, asciiMemory, ValueLayout.JAVA_BYTE, 0, ascii.length);
+                MemorySegment.copy(mixed, 0, mixedMemory, ValueLayout.JAVA_BYTE, 0, mixed.length);
                 int len = Math.min(ascii.length, 16 + done % 1000);
                 try {
-                    k[0].invokeExact(f, off, n - 1, acc);
-                    k[0].invokeExact(f, 1 - off, n2, acc);
-                    k[1].invokeExact(f, off, n - 1, 1f, 0f);
-                    k[1].invokeExact(f, 1 - off, n2, 1f, 0f);
-                    long bad = (long) k[2].invokeExact(a, 0L, (long) len);
-                    bad |= (long) k[2].invokeExact(m, 0L, (long) mixed.length);
-                    k[3].invokeExact(a, 0L, (long) len, counts);
-                    k[3].invokeExact(m, 0L, (long) mixed.length, counts);
+                    k[0].invokeExact(ALL, f + off, n - 1, acc);
+                    k[0].invokeExact(ALL, f + 1 - off, n2, acc);
+                    k[1].invokeExact(ALL, f + off, n - 1, 1f, 0f);
+                    k[1].invokeExact(ALL, f + 1 - off, n2, 1f, 0f);
+                    long bad = (long) k[2].invokeExact(ALL, a, (long) len);
+                    bad |= (long) k[2].invokeExact(ALL, m, (long) mixed.length);
+                    k[3].invokeExact(ALL, a, (long) len, counts);
+                    k[3].invokeExact(ALL, m, (long) mixed.length, counts);
                     // The mixed text changes length when upper-cased ("ı" to "I"): the in-place call
                     // leaves it as it is and says how long the mapping is; caseMapTo writes that.
-                    long grown = (long) k[4].invokeExact(m, 0L, (long) mixed.length, true);
+                    long grown = (long) k[4].invokeExact(ALL, m, (long) mixed.length, true);
                     if (grown < 0) {
                         throw new AssertionError("upper-casing the warm-up text must change its length");
                     }
-                    long written = (long) k[5].invokeExact(m, 0L, (long) mixed.length, true, dst, 0L);
-                    long r = (long) k[4].invokeExact(a, 0L, (long) len, upper); // ASCII: in place or unchanged
-                    long lower = (long) k[4].invokeExact(m, 0L, (long) mixed.length, false);
-                    if (bad != -1 || written != grown || r >= 0 || lower < 0) {
+                    long written = (long) k[5].invokeExact(ALL, m, (long) mixed.length, true, ALL, dst);
+                    long r = (long) k[4].invokeExact(ALL, a, (long) len, upper); // ASCII: in place or unchanged
+                    long lower = (long) k[4].invokeExact(ALL, m, (long) mixed.length, false);
+                    // caseMapTo three times a round as well: once a round, it reached C2's
+                    // thresholds last, sometimes only after warmup-rounds had ended the warm-up
+                    long writtenLower = (long) k[5].invokeExact(ALL, m, (long) mixed.length, false, ALL, dst);
+                    long writtenAscii = (long) k[5].invokeExact(ALL, a, (long) len, upper, ALL, dst);
+                    if (bad != -1 || written != grown || r >= 0 || lower < 0 || writtenLower != lower
+                            || writtenAscii != len) {
                         throw new AssertionError("warm-up kernels: validate " + bad + ", caseMapTo " + written
-                                + " of " + grown + ", ASCII in place " + r + ", lower " + lower);
+                                + " of " + grown + ", ASCII in place " + r + ", lower " + lower + ", caseMapTo lower "
+                                + writtenLower + ", caseMapTo ASCII " + writtenAscii + " of " + len);
                     }
                 } catch (RuntimeException | Error e) {
                     throw e;

@@ -3,6 +3,7 @@ package dev.framepipe.server;
 import dev.framepipe.config.FramepipeConfig;
 import dev.framepipe.config.FramepipeConfig.AllocatorKind;
 import dev.framepipe.http.HttpEndpoint;
+import dev.framepipe.kernel.KernelCompilation;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.metrics.ConnectionErrors;
 import dev.framepipe.logging.LogFields;
@@ -80,6 +81,9 @@ public final class FramepipeServer implements AutoCloseable {
 
     public FramepipeServer(FramepipeConfig config) {
         this.config = config;
+        if (config.warmupRounds() > 0) {
+            KernelCompilation.probeSoon(); // the warm-up's JIT probe, made while the meters are
+        }
         this.transport = NettyTransport.select(config.transport());
         this.allocator = config.allocator() == AllocatorKind.POOLED
                 ? PooledByteBufAllocator.DEFAULT

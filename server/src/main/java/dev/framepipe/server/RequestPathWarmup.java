@@ -23,7 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -39,13 +41,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * meter reads: warm-up frames, bytes and connections are not in /metrics, so a restart does not
  * show up as traffic.
  *
- * <p>Bounded: it stops after {@code frames} answers or when {@code budget} has passed, whichever
- * comes first; a failure is logged and start-up goes on (the frames were only practice).
+ * <p>It ends once its work is done: every frame has been sent at least once and the JIT has stayed
+ * idle (nothing compiling, nothing queued) for {@link #IDLE_CHECKS} checks {@link #CHECK_MILLIS} ms
+ * apart while the frames kept flowing, so that the path's methods are compiled as far as its
+ * traffic takes them. At tens of thousands of frames a second, a method still counting up to a
+ * compile threshold crosses it within such a check. Bounded still: it stops after {@code frames}
+ * answers or when {@code budget} has passed, whichever comes first; a failure is logged and
+ * start-up goes on (the frames were only practice).
  */
 final class RequestPathWarmup {
 
-    /** What one warm-up did. */
-    record Result(long frames, long bytes, long nanos, String failure) {
+    /** What one warm-up did, and why it ended ({@code end}: {@link #JIT_IDLE}, {@link #AT_CAP}). */
+    record Result(long frames, long bytes, long nanos, String failure, String end) {
         boolean ok() {
             return failure == null;
         }
@@ -53,39 +60,58 @@ final class RequestPathWarmup {
 
     /** A large frame goes once every this many cycles (a cycle: every small frame once). */
     static final int LARGE_EVERY = 64;
+    /** How often the JIT's queue is read once every frame has been sent. */
+    static final long CHECK_MILLIS = 50;
+    /** Consecutive idle checks that end the warm-up. */
+    static final int IDLE_CHECKS = 3;
+    static final String JIT_IDLE = "the JIT idle";
+    static final String AT_CAP = "at its frame or time cap";
     /** After the budget, how long the answers to what was sent may take. */
     private static final long GRACE_NANOS = 5_000_000_000L;
 
     private RequestPathWarmup() {
     }
 
-    /**
-     * Binds {@code bootstrap} (the warm-up's child handler) to an ephemeral loopback port, sends
-     * frames through it until {@code frames} are answered or {@code budget} passes, checks every
-     * answer's id, kind and order, then closes the connection and the listener.
-     */
+    /** {@link #run(ServerBootstrap, int, Duration, int, int, BooleanSupplier)} to its cap. */
     static Result run(ServerBootstrap bootstrap, int frames, Duration budget, int maxFrameBytes,
                       int parallelThresholdFloats) throws InterruptedException {
+        return run(bootstrap, frames, budget, maxFrameBytes, parallelThresholdFloats, null);
+    }
+
+    /**
+     * Binds {@code bootstrap} (the warm-up's child handler) to an ephemeral loopback port, sends
+     * frames through it until {@code jitIdle} has said true {@link #IDLE_CHECKS} times in a row
+     * once every frame was sent (never when null), {@code frames} are answered or {@code budget}
+     * passes, checks every answer's id, kind and order, then closes the connection and the
+     * listener.
+     */
+    static Result run(ServerBootstrap bootstrap, int frames, Duration budget, int maxFrameBytes,
+                      int parallelThresholdFloats, BooleanSupplier jitIdle) throws InterruptedException {
         long start = System.nanoTime();
         Channel listener;
         try {
             listener = bootstrap.bind(InetAddress.getLoopbackAddress(), 0).sync().channel();
         } catch (Exception e) {
-            return new Result(0, 0, System.nanoTime() - start, "cannot listen on loopback: " + e);
+            return new Result(0, 0, System.nanoTime() - start, "cannot listen on loopback: " + e, AT_CAP);
         }
         listener.config().setAutoRead(true); // the frame port's listener stays shut meanwhile; this one accepts
         try {
             int port = ((InetSocketAddress) listener.localAddress()).getPort();
-            return drive(port, frames, start + budget.toNanos(), start, maxFrameBytes, parallelThresholdFloats);
+            return drive(port, frames, start + budget.toNanos(), start, maxFrameBytes, parallelThresholdFloats, jitIdle);
         } finally {
             listener.close().sync();
         }
     }
 
     private static Result drive(int port, int frames, long deadline, long start, int maxFrameBytes,
-                                int parallelThresholdFloats) throws InterruptedException {
+                                int parallelThresholdFloats, BooleanSupplier jitIdle) throws InterruptedException {
         List<byte[]> small = smallFrames(maxFrameBytes);
         List<byte[]> large = largeFrames(maxFrameBytes, parallelThresholdFloats);
+        // every frame once: LARGE_EVERY cycles per large frame
+        long everyFrameOnce = large.isEmpty() ? small.size()
+                : (long) LARGE_EVERY * large.size() * small.size() + large.size();
+        // Set by this thread, read by the writer (volatile): it only ends the writer's loop.
+        AtomicBoolean enough = new AtomicBoolean();
         AtomicLong sent = new AtomicLong(-1); // -1 while sending: the reader then waits for more
         AtomicLong answered = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
@@ -107,7 +133,8 @@ final class RequestPathWarmup {
             Thread writer = Thread.ofPlatform().name("framepipe-warmup-writer").daemon().start(() -> {
                 long id = 0;
                 try {
-                    for (int cycle = 0; id < frames && System.nanoTime() < deadline && failure.get() == null; cycle++) {
+                    for (int cycle = 0; id < frames && !enough.get() && System.nanoTime() < deadline
+                            && failure.get() == null; cycle++) {
                         for (byte[] frame : small) {
                             id = send(out, frame, id);
                         }
@@ -125,7 +152,16 @@ final class RequestPathWarmup {
             });
             // Bounded whatever the server does: a path that stops answering (a bug) is cut off here.
             long stop = deadline + GRACE_NANOS;
-            writer.join(Math.max(1, (stop - System.nanoTime()) / 1_000_000));
+            int idle = 0;
+            while (writer.isAlive() && System.nanoTime() < stop) {
+                writer.join(Math.max(1, Math.min(CHECK_MILLIS, (stop - System.nanoTime()) / 1_000_000)));
+                if (jitIdle != null && writer.isAlive() && answered.get() >= everyFrameOnce) {
+                    idle = jitIdle.getAsBoolean() ? idle + 1 : 0;
+                    if (idle >= IDLE_CHECKS) {
+                        enough.set(true);
+                    }
+                }
+            }
             reader.join(Math.max(1, (stop - System.nanoTime()) / 1_000_000));
             if (writer.isAlive() || reader.isAlive()) {
                 failure.compareAndSet(null, "the answers stopped coming: " + answered.get() + " answered, "
@@ -137,7 +173,8 @@ final class RequestPathWarmup {
         } catch (IOException e) {
             failure.compareAndSet(null, "loopback connection: " + e.getMessage());
         }
-        return new Result(answered.get(), bytes.get(), System.nanoTime() - start, failure.get());
+        return new Result(answered.get(), bytes.get(), System.nanoTime() - start, failure.get(),
+                enough.get() ? JIT_IDLE : AT_CAP);
     }
 
     private static long send(OutputStream out, byte[] frame, long id) throws IOException {
@@ -260,8 +297,8 @@ final class RequestPathWarmup {
 
     /** The log line of a warm-up. */
     static String describe(Result r) {
-        String done = String.format(Locale.ROOT, "request path warmed up: %d frames (%.1f MiB) through a loopback connection in %d ms",
-                r.frames(), r.bytes() / 1048576.0, r.nanos() / 1_000_000);
+        String done = String.format(Locale.ROOT, "request path warmed up: %d frames (%.1f MiB) through a loopback connection in %d ms (%s)",
+                r.frames(), r.bytes() / 1048576.0, r.nanos() / 1_000_000, r.end());
         return r.ok() ? done : done + "; it failed: " + r.failure();
     }
 }

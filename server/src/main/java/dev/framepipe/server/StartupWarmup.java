@@ -29,7 +29,7 @@ public final class StartupWarmup {
     private static final long CHUNK_NANOS = 50_000_000L;
     /** The code cache is read at most this often. */
     private static final long CHECK_EVERY_NANOS = 50_000_000L;
-    /** The request-path warm-up: at most this many frames... */
+    /** The request-path warm-up, which ends once the JIT is idle ({@link RequestPathWarmup}): at most this many frames... */
     static final int REQUEST_PATH_FRAMES = 100_000;
     /** ...and at most this long. */
     static final Duration REQUEST_PATH_BUDGET = Duration.ofSeconds(2);
@@ -155,8 +155,9 @@ public final class StartupWarmup {
      */
     static RequestPathWarmup.Result requestPath(ServerBootstrap bootstrap, FramepipeConfig config, System.Logger log)
             throws InterruptedException {
+        KernelCompilation jit = stopWhenCompiled ? KernelCompilation.probe() : null;
         RequestPathWarmup.Result r = RequestPathWarmup.run(bootstrap, REQUEST_PATH_FRAMES, REQUEST_PATH_BUDGET,
-                config.maxFrameBytes(), config.parallelThresholdFloats());
+                config.maxFrameBytes(), config.parallelThresholdFloats(), jit == null ? null : jit::compilerIdle);
         log.log(r.ok() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, RequestPathWarmup.describe(r));
         long gc = System.nanoTime();
         System.gc();

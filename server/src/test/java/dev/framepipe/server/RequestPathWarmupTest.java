@@ -17,6 +17,13 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import dev.framepipe.protocol.FrameDescriptor;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -105,6 +112,77 @@ class RequestPathWarmupTest {
         } finally {
             group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
         }
+    }
+
+    @Test
+    void itEndsOnceEveryFrameWasSentAndTheJitStayedIdleElseAtItsCap() throws Exception {
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            int small = RequestPathWarmup.smallFrames(16 << 20).size();
+            int large = RequestPathWarmup.largeFrames(16 << 20, 262_144).size();
+            long everyFrameOnce = (long) RequestPathWarmup.LARGE_EVERY * large * small + large;
+            AtomicInteger checks = new AtomicInteger();
+            RequestPathWarmup.Result idle = RequestPathWarmup.run(answering(group), 1_000_000, Duration.ofSeconds(20),
+                    16 << 20, 262_144, () -> checks.incrementAndGet() > 0);
+            assertThat(idle.ok()).as(idle.failure()).isTrue();
+            assertThat(idle.end()).isEqualTo(RequestPathWarmup.JIT_IDLE);
+            assertThat(idle.frames()).as("every frame once, not the cap").isGreaterThanOrEqualTo(everyFrameOnce)
+                    .isLessThan(1_000_000);
+            assertThat(checks.get()).isGreaterThanOrEqualTo(RequestPathWarmup.IDLE_CHECKS);
+            assertThat(RequestPathWarmup.describe(idle)).endsWith("(" + RequestPathWarmup.JIT_IDLE + ")");
+
+            // a JIT that is never idle (or no probe): the frame cap ends it
+            RequestPathWarmup.Result busy = RequestPathWarmup.run(answering(group), 30_000, Duration.ofSeconds(20),
+                    16 << 20, 262_144, () -> false);
+            assertThat(busy.ok()).as(busy.failure()).isTrue();
+            assertThat(busy.end()).isEqualTo(RequestPathWarmup.AT_CAP);
+            assertThat(busy.frames()).isBetween(30_000L, 30_000L + small + 1);
+        } finally {
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /** A listener that answers every frame with a bare response of its id and kind, in order. */
+    private static ServerBootstrap answering(MultiThreadIoEventLoopGroup group) {
+        return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true) // answers all, then closes (below)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(ByteOrder.LITTLE_ENDIAN, 32 << 20,
+                                FrameDescriptor.LENGTH_OFFSET, FrameDescriptor.LENGTH_FIELD_SIZE, 0, 0, true),
+                                new ChannelInboundHandlerAdapter() {
+                                    @Override
+                                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                        ByteBuf frame = (ByteBuf) msg;
+                                        try {
+                                            ByteBuf answer = ctx.alloc().buffer(FrameDescriptor.HEADER_LENGTH);
+                                            answer.writeIntLE(FrameDescriptor.MIN_LENGTH)
+                                                    .writeByte(FrameDescriptor.VERSION)
+                                                    .writeByte(frame.getByte(FrameDescriptor.KIND_OFFSET)
+                                                            | FrameDescriptor.RESPONSE_BIT)
+                                                    .writeShortLE(frame.getShortLE(FrameDescriptor.OP_OFFSET))
+                                                    .writeLongLE(frame.getLongLE(FrameDescriptor.ID_OFFSET));
+                                            ctx.write(answer);
+                                        } finally {
+                                            frame.release();
+                                        }
+                                    }
+
+                                    @Override
+                                    public void channelReadComplete(ChannelHandlerContext ctx) {
+                                        ctx.flush();
+                                    }
+
+                                    @Override
+                                    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+                                        if (event instanceof ChannelInputShutdownEvent) { // the client's FIN: the reader's end
+                                            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                                        }
+                                    }
+                                });
+                    }
+                });
     }
 
     /** A listener whose connections are closed at once ({@code close}) or read and never answered. */
