@@ -82,7 +82,7 @@ public final class FramepipeServer implements AutoCloseable {
     public FramepipeServer(FramepipeConfig config) {
         this.config = config;
         if (config.warmupRounds() > 0) {
-            KernelCompilation.probeSoon(); // the warm-up's JIT probe, made while the meters are
+            KernelCompilation.probeSoon(); // the warm-up's JIT probe, made on a thread of its own meanwhile
         }
         this.transport = NettyTransport.select(config.transport());
         this.allocator = config.allocator() == AllocatorKind.POOLED
