@@ -67,7 +67,7 @@ print(f"{(1 - (i2 - i1) / max(1, t2 - t1)) * os.cpu_count():.2f}")
 PY
 }
 
-"$FP" build >/dev/null
+"$FP" --version >/dev/null  # builds the jars first only when the sources are newer than them
 JAVA="$("$FP" java-home)/bin/java"
 before_busy=$(busy_cores 5)
 before_load=$(cut -d' ' -f1-3 /proc/loadavg)

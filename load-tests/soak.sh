@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$ROOT/bin/framepipe" build
+"$ROOT/bin/framepipe" --version >/dev/null  # builds the jars first only when the sources are newer than them
 # Limits the soak exercises: slowloris closed within seconds; a direct-memory budget well below
 # the JVM's limit; small heap so growth would show.
 FRAMEPIPE_JAVA_OPTS="-Dio.netty.leakDetection.level=paranoid -Xms256m -Xmx256m -XX:MaxDirectMemorySize=512m ${SOAK_JAVA_OPTS:-}" \
