@@ -104,6 +104,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void inlineMaxBytesIsAtMostTheBytesOfAFrameThatIsSplitAcrossTheWorkers() {
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of()).inlineMaxBytes()).isEqualTo(64 * 1024);
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("inline-max-bytes", "0")).inlineMaxBytes()).isZero();
+        assertThat(ConfigLoader.load(null, Map.of(), Map.of("parallel-threshold-floats", "4096",
+                "inline-max-bytes", "16KiB")).inlineMaxBytes()).isEqualTo(16 * 1024);
+        // The I/O thread answering a frame that forks across the pool would wait for the workers.
+        assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of("parallel-threshold-floats", "4096",
+                "inline-max-bytes", "17KiB")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("'inline-max-bytes'")
+                .hasMessageContaining("between 0 and 16384 bytes");
+    }
+
+    @Test
     void mIsMinutesAndNeverMebibytes() {
         assertThat(ConfigLoader.load(null, Map.of(), Map.of("idle-timeout", "5m")).idleTimeout())
                 .isEqualTo(Duration.ofSeconds(300));
