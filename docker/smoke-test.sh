@@ -74,8 +74,23 @@ log "built $("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" | cut -c1-19)"
   || fail "the image is not tagged $VERSION_IMAGE"
 LABELS=$("$ENGINE" image inspect --format '{{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "org.opencontainers.image.revision"}}' "$IMAGE")
 [ "$LABELS" = "$VERSION $REVISION" ] || fail "labels version/revision are '$LABELS', want '$VERSION $REVISION'"
-# what the jar inside says: the version and the commit the image was built from
-IMAGE_VERSION=$(timeout 60 "$ENGINE" run --rm "${RUN_FLAGS[@]}" "$IMAGE" --version 2>/dev/null | head -2 | tr '\n' ' ')
+# what the jar inside says: the version and the commit the image was built from. Exit statuses
+# 125-127 are the engine's own (it could not create or start the container, as podman once did
+# right after a build): one retry, and the engine's message is shown, not discarded.
+VERSION_OUT=$(mktemp)
+for attempt in 1 2; do
+  status=0
+  timeout 60 "$ENGINE" run --rm "${RUN_FLAGS[@]}" "$IMAGE" --version > "$VERSION_OUT" 2>&1 || status=$?
+  if [ "$status" -ge 125 ] && [ "$status" -le 127 ] && [ "$attempt" = 1 ]; then
+    log "the engine could not run the container (exit $status: $(tail -3 "$VERSION_OUT" | tr '\n' ' ')); once more"
+    sleep 2
+    continue
+  fi
+  break
+done
+[ "$status" = 0 ] || { cat "$VERSION_OUT" >&2; rm -f "$VERSION_OUT"; fail "--version in the image exited $status"; }
+IMAGE_VERSION=$(grep -E '^(framepipe|commit) ' "$VERSION_OUT" | head -2 | tr '\n' ' ')
+rm -f "$VERSION_OUT"
 [ "$IMAGE_VERSION" = "framepipe $VERSION commit $REVISION " ] || fail "--version in the image: '$IMAGE_VERSION'"
 log "ok  tagged $VERSION_IMAGE; labels and --version: $VERSION, commit $REVISION"
 
