@@ -72,7 +72,11 @@ free_port() {  # a loopback port no socket uses (listening, connected or in TIME
 
 # ---- the service -----------------------------------------------------------------------------
 # (bin/framepipe builds the jar first only when the sources are newer; after the suite it is not)
-"$REPO/bin/framepipe" serve --bind-address 127.0.0.1 --frame-port 0 --http-port 0 > "$TMP/serve.log" 2>&1 &
+# max-connection-age 0: the load's connections outlive the default 45s +-10%, and the load
+# generator does not reconnect (a connection retiring is proven by MaxConnectionAgeTest and the
+# rolling restart, not here)
+"$REPO/bin/framepipe" serve --bind-address 127.0.0.1 --frame-port 0 --http-port 0 --max-connection-age 0 \
+  > "$TMP/serve.log" 2>&1 &
 SERVE_PID=$!  # the JVM itself: bin/framepipe execs java
 pids+=($SERVE_PID)
 for _ in $(seq 120); do grep -q "framepipe ready" "$TMP/serve.log" && break; sleep 0.5; done

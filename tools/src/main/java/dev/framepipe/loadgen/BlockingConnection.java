@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Drives one connection from a platform thread of its own, closed loop, in rounds: it writes its
@@ -299,6 +300,12 @@ final class BlockingConnection implements LoadGenerator.Driver {
                 stats.errors.increment();
                 int code = payloadLength >= 2 ? in.getShort(at + PAYLOAD_OFFSET) & 0xFFFF : 0;
                 stats.errorsByCode[code < stats.errorsByCode.length ? code : 0].increment();
+            }
+            if (stats.wantsProblems()) {
+                int code = payloadLength >= 2 ? in.getShort(at + PAYLOAD_OFFSET) & 0xFFFF : 0;
+                byte[] text = new byte[Math.max(0, payloadLength - 2)];
+                in.get(at + PAYLOAD_OFFSET + 2, text);
+                stats.errorAnswer(template.entry.toString(), code, new String(text, StandardCharsets.UTF_8));
             }
         } else if (kind != template.answerKind() || op != template.op) {
             stats.mismatches.increment();

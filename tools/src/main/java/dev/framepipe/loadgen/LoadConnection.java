@@ -8,6 +8,7 @@ import dev.framepipe.codec.FrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Drives one connection from its own event loop (no cross-thread hand-off per request). Closed
@@ -248,6 +249,12 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
                 stats.errors.increment();
                 int code = payloadLength >= 2 ? frame.getUnsignedShortLE(at + PAYLOAD_OFFSET) : 0;
                 stats.errorsByCode[code < stats.errorsByCode.length ? code : 0].increment();
+            }
+            if (stats.wantsProblems()) {
+                int code = payloadLength >= 2 ? frame.getUnsignedShortLE(at + PAYLOAD_OFFSET) : 0;
+                int textLength = Math.max(0, payloadLength - 2);
+                stats.errorAnswer(template.entry.toString(), code,
+                        frame.toString(at + PAYLOAD_OFFSET + 2, textLength, StandardCharsets.UTF_8));
             }
         } else if (kind != template.answerKind() || op(frame, at) != template.op) {
             stats.mismatches.increment();

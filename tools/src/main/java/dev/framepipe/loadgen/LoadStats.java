@@ -1,5 +1,6 @@
 package dev.framepipe.loadgen;
 
+import dev.framepipe.protocol.ErrorCode;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -42,8 +43,22 @@ final class LoadStats {
     }
 
     void problem(String what) {
-        if (firstProblems.size() < 20) {
+        if (wantsProblems()) {
             firstProblems.add(what);
         }
+    }
+
+    /** Whether a problem would still be recorded: callers skip building its text when not. */
+    boolean wantsProblems() {
+        return firstProblems.size() < 20;
+    }
+
+    /**
+     * Records an error answer's code and message as a problem, so a report names what the server
+     * said (for example SHUTTING_DOWN because the connection reached max-connection-age).
+     */
+    void errorAnswer(String entry, int code, String message) {
+        ErrorCode known = ErrorCode.of(code);
+        problem(entry + ": error answer " + (known == null ? "code " + code : known.label()) + ": " + message);
     }
 }

@@ -43,7 +43,10 @@ final class LoadCommand implements Callable<Integer> {
     String mix;
 
     @Option(names = "--duration", defaultValue = "10s",
-            description = "measured time after the warm-up: ms, s, min (or m), h, chained as in 5m30s (default ${DEFAULT-VALUE})")
+            description = "measured time after the warm-up: ms, s, min (or m), h, chained as in 5m30s (default ${DEFAULT-VALUE});"
+                    + " connections are not reopened, so warm-up plus duration should stay under the server's"
+                    + " max-connection-age (45s +-10% by default) or run it with --max-connection-age 0"
+                    + " (restart-load reconnects)")
     String duration;
 
     @Option(names = "--frames", defaultValue = "0", description = "stop after this many measured frames instead (0 = use --duration)")

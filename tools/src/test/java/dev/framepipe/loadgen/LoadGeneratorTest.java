@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.framepipe.baseline.BaselineServer;
 import dev.framepipe.baseline.RawBaselineServer;
 import dev.framepipe.config.FramepipeConfig.Transport;
+import dev.framepipe.config.Setting;
 import dev.framepipe.server.FramepipeServer;
 import dev.framepipe.testing.TestServers;
 import dev.framepipe.protocol.Kinds;
@@ -19,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -220,6 +222,25 @@ class LoadGeneratorTest {
             assertThat(r.errorsByCode().keySet()).isSubsetOf(java.util.Set.of("shutting_down"));
         } finally {
             draining.close();
+        }
+    }
+
+    @Test
+    void aConnectionRetiredByMaxConnectionAgeIsReportedWithTheServersReasonByBothClients() throws Exception {
+        FramepipeServer aging = TestServers.start(Map.of(Setting.MAX_CONNECTION_AGE, "1s"));
+        try {
+            for (LoadGenerator.Client client : LoadGenerator.Client.values()) {
+                LoadGenerator.Options o = new LoadGenerator.Options("127.0.0.1", aging.framePort(), 1, 8,
+                        MixEntry.parseAll("ping:16"), Duration.ofSeconds(60), 0, Duration.ZERO, 0, 1, true, 1,
+                        Duration.ofSeconds(5), null, false, client, 0);
+                LoadResult r = LoadGenerator.run(o, quiet());
+                assertThat(r.closedByServer()).as("%s", client).isEqualTo(1);
+                assertThat(r.seconds()).as("%s", client).isLessThan(30);
+                assertThat(r.problems()).as("%s", client).first().asString()
+                        .startsWith("ping:16: error answer shutting_down: connection reached max-connection-age; ");
+            }
+        } finally {
+            aging.close();
         }
     }
 
