@@ -3,6 +3,8 @@ package dev.framepipe.codec;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.protocol.ErrorCode;
+import dev.framepipe.protocol.Kinds;
+import dev.framepipe.protocol.Ops;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -28,6 +30,16 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
  * copy, the kernel's. When the sink has no room yet, decoding waits, with at most one read's
  * bytes held, until the sink grants the reservation.
  *
+ * <h2>Large STATS frames: folded as they arrive</h2>
+ * A STATS frame that would be assembled, whose payload is a whole number of float32, is not
+ * assembled at all when the sink takes it as a fold ({@link FrameSink#beginFold}): its payload
+ * goes to the sink read by read ({@link FrameSink#fold}, whole values only; a value split
+ * between two reads is joined in four bytes of the decoder's), and once the last byte is in the
+ * sink answers it ({@link FrameSink#onFoldedFrame}) in its place in the order. Without TLS the
+ * socket reads such a payload into buffers of at most {@link #FOLD_READ_BYTES}, so the values
+ * are still in the cache when they are folded; the frame takes no direct-memory reservation,
+ * whatever its size. Only a frame whose gate admits it when its header is read is folded.
+ *
  * <h2>Failures and declines</h2>
  * A header the protocol refuses (length below 12, bad version, too large) and, once
  * {@link #decline}d, the next header at all, end decoding: the sink gets
@@ -45,6 +57,14 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
     /** Frames from this size on are assembled in a buffer of their own (larger than one read). */
     public static final int ASSEMBLE_BYTES = 64 * 1024;
+
+    /**
+     * Most bytes one socket read takes of a folding frame's payload: small enough that the
+     * values are still in the core's cache (half of a 1 MiB L2) when the fold reads them, large
+     * enough that the sender is woken rarely; 512 KiB measured best of 256 KiB to 1 MiB
+     * (docs/performance.md, large frames).
+     */
+    public static final int FOLD_READ_BYTES = 512 * 1024;
 
     /** Whether the next handler accepts another frame now. */
     public interface Gate {
@@ -97,6 +117,35 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         }
 
         /**
+         * Whether the sink folds this STATS frame as it arrives instead of having it assembled.
+         * True: {@link #fold} calls follow with the payload, then either
+         * {@link #onFoldedFrame} or {@link #abandonFold}. The frame is taken (in the in-flight
+         * count) only at {@link #onFoldedFrame}.
+         *
+         * @param payloadBytes a positive multiple of four
+         */
+        default boolean beginFold(int op, long id, int payloadBytes) {
+            return false;
+        }
+
+        /** Whole float32 values of the folding frame's payload: {@code length} bytes of {@code buf} from {@code index}, lent for this call. */
+        default void fold(ByteBuf buf, int index, int length) {
+        }
+
+        /**
+         * The folding frame's last byte has arrived and the gate admits it: the sink answers it
+         * now, after every frame passed on before it.
+         *
+         * @param frameSize the frame's size on the wire, length field included
+         */
+        default void onFoldedFrame(int frameSize, long nowNanos) {
+        }
+
+        /** The folding frame gets no answer from the fold (cut off, declined, discarded). */
+        default void abandonFold() {
+        }
+
+        /**
          * A refused header, or a decline: the last thing this connection decodes. Without an
          * override it goes down the pipeline as a {@link DecodeFailure}.
          *
@@ -136,6 +185,21 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
      */
     private ByteBuf tail;
 
+    // ---- a STATS frame being folded (the sink took it at beginFold) ----
+    /** Payload bytes of the folding frame not received yet; see {@link #folding}. */
+    private long foldLeft;
+    /** A frame is being folded: its header is consumed, {@link #foldLeft} bytes are still due. */
+    private boolean folding;
+    /** The folding frame has arrived whole and waits for the gate ({@link FrameSink#onFoldedFrame}). */
+    private boolean foldDone;
+    private int foldOp;
+    private long foldId;
+    private int foldFrameSize;
+    /** The first bytes of a value split between two reads (allocated at the first split). */
+    private ByteBuf foldCarry;
+    /** Whether {@link #readTarget} is a buffer of the decoder's own for a fold (not a slice of the assembly). */
+    private boolean readTargetIsFold;
+
     /**
      * @param maxLength the largest accepted value of the length field ({@code max-frame-bytes})
      */
@@ -165,7 +229,12 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        abandonFold();
         releaseCumulation();
+        if (foldCarry != null) {
+            foldCarry.release();
+            foldCarry = null;
+        }
     }
 
     @Override
@@ -174,7 +243,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        if (in == readTarget) {
+        if (in == readTarget && readTargetIsFold) {
+            readTarget = null; // a buffer of its own, not a slice of an assembly: read like any other
+        } else if (in == readTarget) {
             readTarget = null;
             int n = in.readableBytes();
             in.release();
@@ -189,7 +260,11 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             in.release();
             return;
         }
-        cumulate(in);
+        if (folding) {
+            foldIncoming(in);
+        } else {
+            cumulate(in);
+        }
         decode();
     }
 
@@ -205,6 +280,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         inputClosed = true;
+        abandonFold();
         releaseCumulation();
         ctx.fireChannelInactive();
     }
@@ -217,6 +293,13 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         if (readTarget != null && readTarget.refCnt() == 0) {
             readTarget = null; // the socket read nothing into it and released it
         }
+        if (folding && directReads && readTarget == null && mode == Mode.DECODING && !inputClosed) {
+            // The rest of the folding payload, in cache-sized reads that never take the next frame's bytes.
+            int n = (int) Math.min(foldLeft, FOLD_READ_BYTES);
+            readTarget = ctx.alloc().directBuffer(n, n);
+            readTargetIsFold = true;
+            return readTarget;
+        }
         if (!directReads || assemblyReserved == 0 || readTarget != null || cumulation == null
                 || mode == Mode.DISCARDING || inputClosed) {
             return null;
@@ -226,12 +309,13 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             return null;
         }
         readTarget = cumulation.retainedSlice(cumulation.writerIndex(), rest).clear();
+        readTargetIsFold = false;
         return readTarget;
     }
 
     /** Decodes what is buffered, after the gate has opened again. I/O thread. */
     public void resume() {
-        if (cumulation != null && awaitingReservation == 0) {
+        if ((cumulation != null || foldDone) && awaitingReservation == 0) {
             decode();
         }
     }
@@ -275,7 +359,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
             // A large frame waiting for memory was not read (not complete): it is the one declined.
             // Its grant, when it comes, finds nothing to assemble and goes back.
             awaitingReservation = 0;
-            if (cumulation != null) {
+            if (cumulation != null || folding || foldDone) {
                 decode();
             }
         }
@@ -284,12 +368,13 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     /** Drops buffered bytes and every byte that arrives from now on. */
     public void discard() {
         mode = Mode.DISCARDING;
+        abandonFold();
         releaseCumulation();
     }
 
     /** Whether bytes are buffered: a frame in progress, or frames held back by the gate. */
     public boolean hasBufferedBytes() {
-        return cumulation != null;
+        return cumulation != null || folding || foldDone;
     }
 
     /** Whether the decoder still takes frames (not declining, not discarding). */
@@ -304,8 +389,11 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
      * and once the decoder discards input.
      */
     public boolean frameInProgress() {
+        if (folding) {
+            return mode != Mode.DISCARDING && !inputClosed;
+        }
         ByteBuf buf = cumulation;
-        if (buf == null || mode == Mode.DISCARDING || inputClosed || awaitingReservation != 0) {
+        if (buf == null || foldDone || mode == Mode.DISCARDING || inputClosed || awaitingReservation != 0) {
             return false;
         }
         int readable = buf.readableBytes();
@@ -329,7 +417,28 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         boolean clockRead = false;
         boolean passed = false;
         try {
-            while (cumulation != null && awaitingReservation == 0) {
+            while (true) {
+                if (folding || foldDone) {
+                    if (mode == Mode.DECLINING) {
+                        // complete or not, it was not started: declined like any frame held back
+                        fail(ErrorCode.SHUTTING_DOWN, foldOp, foldId, declineMessage);
+                        break;
+                    }
+                    if (folding || !gate.admitting()) {
+                        break; // its bytes are still due, or the sink cannot take it yet
+                    }
+                    if (!clockRead) {
+                        passNanos = System.nanoTime();
+                        clockRead = true;
+                    }
+                    passed = true;
+                    foldDone = false;
+                    sink.onFoldedFrame(foldFrameSize, passNanos);
+                    continue;
+                }
+                if (cumulation == null || awaitingReservation != 0) {
+                    break;
+                }
                 ByteBuf buf = cumulation;
                 int start = buf.readerIndex();
                 int readable = buf.readableBytes();
@@ -365,6 +474,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 int frameSize = LENGTH_FIELD_SIZE + (int) length;
                 if (readable < frameSize) {
                     if (frameSize >= ASSEMBLE_BYTES && assemblyReserved == 0 && sink != null) {
+                        if (startFold(buf, start, frameSize)) {
+                            continue; // folding: decoding waits for the fold's bytes
+                        }
                         if (sink.reserve(frameSize)) {
                             startAssembly(frameSize, frameSize);
                         } else {
@@ -431,8 +543,104 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Starts folding the STATS frame whose header is at {@code start} of the cumulation, if the
+     * sink takes it (see the class comment): its header is consumed and the payload bytes
+     * already here are folded.
+     */
+    private boolean startFold(ByteBuf buf, int start, int frameSize) {
+        int payload = frameSize - HEADER_LENGTH;
+        if (kind(buf, start) != Kinds.FLOATS || op(buf, start) != Ops.STATS
+                || (payload & 3) != 0 || !gate.admitting()) {
+            return false;
+        }
+        int op = op(buf, start);
+        long id = id(buf, start);
+        if (!sink.beginFold(op, id, payload)) {
+            return false;
+        }
+        folding = true;
+        foldOp = op;
+        foldId = id;
+        foldFrameSize = frameSize;
+        foldLeft = payload;
+        buf.skipBytes(HEADER_LENGTH);
+        cumulation = null;
+        foldIncoming(buf);
+        return true;
+    }
+
+    /**
+     * Folds the folding frame's bytes at the start of {@code in} (owned here from now on); what
+     * follows the frame becomes the cumulation.
+     */
+    private void foldIncoming(ByteBuf in) {
+        int i = in.readerIndex();
+        int end = in.writerIndex();
+        ByteBuf carry = foldCarry;
+        int carried = carry == null ? 0 : carry.writerIndex();
+        if (carried > 0) {
+            // completes the value split between the last read and this one
+            int n = Math.min(Float.BYTES - carried, end - i);
+            carryBytes(carry, in, i, n);
+            i += n;
+            foldLeft -= n;
+            if (carry.writerIndex() == Float.BYTES) {
+                sink.fold(carry, 0, Float.BYTES);
+                carry.clear();
+            }
+        }
+        int take = (int) Math.min(end - i, foldLeft);
+        int whole = take & ~(Float.BYTES - 1);
+        if (whole > 0) {
+            sink.fold(in, i, whole);
+        }
+        int split = take - whole;
+        if (split > 0) {
+            if (carry == null) {
+                carry = foldCarry = ctx.alloc().directBuffer(Float.BYTES, Float.BYTES);
+            }
+            carryBytes(carry, in, i + whole, split);
+        }
+        i += take;
+        foldLeft -= take;
+        if (foldLeft == 0) {
+            folding = false;
+            foldDone = true; // the payload is a whole number of values, so nothing is carried
+        }
+        if (i < end) {
+            in.readerIndex(i); // the next frames: they wait behind the folded one
+            cumulation = in;
+        } else {
+            in.release();
+        }
+    }
+
+    /** Appends {@code n} bytes of {@code in} at {@code index} to the carry (no NIO views, see MemoryViews#copy). */
+    private static void carryBytes(ByteBuf carry, ByteBuf in, int index, int n) {
+        int w = carry.writerIndex();
+        MemoryViews.copy(in, index, MemoryViews.segment(carry, w, n), MemoryViews.offset(carry, w), n);
+        carry.writerIndex(w + n);
+    }
+
+    /** Forgets the folding frame (no answer from the fold). */
+    private void abandonFold() {
+        if (folding || foldDone) {
+            folding = false;
+            foldDone = false;
+            foldLeft = 0;
+            if (foldCarry != null) {
+                foldCarry.clear();
+            }
+            sink.abandonFold();
+        }
+    }
+
     /** A frame cut off by the client's FIN gets no answer; complete frames still held do. */
     private void dropIncompleteFrame() {
+        if (folding) {
+            abandonFold();
+        }
         ByteBuf buf = cumulation;
         if (buf == null || mode == Mode.DISCARDING) {
             return;
@@ -452,6 +660,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
     private void fail(ErrorCode code, int op, long id, String message) {
         mode = Mode.DISCARDING;
+        abandonFold();
         releaseCumulation();
         if (sink == null || !sink.onFailure(code, op, id, message)) {
             ctx.fireChannelRead(new DecodeFailure(code, op, id, message));

@@ -7,11 +7,12 @@ import io.netty.util.UncheckedBooleanSupplier;
 
 /**
  * The socket's read buffers for a frame connection: Netty's own choice (the delegate, adaptive
- * sizes), except while a large frame is being assembled, when the read goes straight into the
- * rest of the frame's assembly buffer ({@link FrameDecoder#readTarget()}). The frame's bytes are
- * then copied once, by the kernel, and never again in user space; no read takes more than the
- * frame's remaining bytes, so the next frame starts in a buffer of its own. One instance per
- * channel (it knows that channel's decoder).
+ * sizes), except while a large frame is arriving ({@link FrameDecoder#readTarget()}): a frame
+ * being assembled is read straight into the rest of its assembly buffer, so its bytes are copied
+ * once, by the kernel, and never again in user space; a STATS frame being folded is read in
+ * buffers of {@link FrameDecoder#FOLD_READ_BYTES} at most, folded while they are in the cache.
+ * No read takes more than the frame's remaining bytes, so the next frame starts in a buffer of
+ * its own. One instance per channel (it knows that channel's decoder).
  */
 public final class FrameReadAllocator implements RecvByteBufAllocator {
 

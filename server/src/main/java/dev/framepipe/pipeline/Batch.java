@@ -36,6 +36,14 @@ public final class Batch {
     /** Most frames in one batch; a pass with more is split into several batches. */
     public static final int MAX_FRAMES = 256;
 
+    /**
+     * Flag in {@link #type}: the frame's bytes are already its answer, written out as they are (a
+     * STATS frame folded while it arrived, {@link #addAnswer}).
+     */
+    static final byte ANSWERED = (byte) 0x80;
+    /** Mask of the {@link OpType} ordinal in {@link #type}. */
+    static final int TYPE_MASK = 0x7F;
+
     /** Kinds of answer segment ({@link #segmentKind}). */
     static final byte SEGMENT_CHUNK = 0;
     static final byte SEGMENT_SOURCE = 1;
@@ -56,7 +64,7 @@ public final class Batch {
     int[] frameIndex = new int[16];
     /** Each frame's size in bytes, length field included. */
     int[] frameLength = new int[16];
-    /** Each frame's {@link OpType} ordinal. */
+    /** Each frame's {@link OpType} ordinal, with {@link #ANSWERED} set for a frame that is its own answer. */
     byte[] type = new byte[16];
     /** Room the small answers may need in chunk 0 ({@link BatchProcessor#answerBound}). */
     int outBound;
@@ -127,6 +135,19 @@ public final class Batch {
      * one must be in the same buffer). I/O thread.
      */
     public void add(ByteBuf buf, int index, int length, OpType opType, int answerBound) {
+        add(buf, index, length, (byte) opType.ordinal(), answerBound);
+    }
+
+    /**
+     * Adds an answer computed already, {@code length} bytes of {@code buf} from {@code index},
+     * that stands for a request of type {@code opType} (counted as one). Same rules as
+     * {@link #add}. I/O thread.
+     */
+    public void addAnswer(ByteBuf buf, int index, int length, OpType opType) {
+        add(buf, index, length, (byte) (opType.ordinal() | ANSWERED), length);
+    }
+
+    private void add(ByteBuf buf, int index, int length, byte typeAndFlags, int answerBound) {
         if (count == 0) {
             source = buf.retain();
             memory = MemoryViews.segment(buf, 0, buf.capacity());
@@ -142,7 +163,7 @@ public final class Batch {
         }
         frameIndex[count] = index;
         frameLength[count] = length;
-        type[count] = (byte) opType.ordinal();
+        type[count] = typeAndFlags;
         count++;
         outBound += answerBound;
     }
@@ -159,7 +180,7 @@ public final class Batch {
 
     /** The frame type of frame {@code i}. */
     OpType type(int i) {
-        return OpType.values()[type[i]];
+        return OpType.values()[type[i] & TYPE_MASK];
     }
 
     ByteBuf chunk(int i) {

@@ -94,7 +94,12 @@ public final class BatchProcessor {
         for (int i = 0, n = b.count; i < n; i++) {
             long at = b.base + b.frameIndex[i];
             int length = b.frameLength[i];
-            OpType type = TYPES[b.type[i]];
+            int flags = b.type[i];
+            OpType type = TYPES[flags & Batch.TYPE_MASK];
+            if ((flags & Batch.ANSWERED) != 0) {
+                inRequest(b.frameIndex[i], at, length, type); // its bytes are its answer
+                continue;
+            }
             int op = src.get(SHORT_LE, at + OP_OFFSET) & 0xFFFF;
             long id = src.get(LONG_LE, at + ID_OFFSET);
             int kind = src.get(ValueLayout.JAVA_BYTE, at + KIND_OFFSET) & 0xFF;

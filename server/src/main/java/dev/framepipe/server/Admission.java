@@ -3,6 +3,11 @@ package dev.framepipe.server;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.codec.FrameDecoder;
+import dev.framepipe.codec.MemoryViews;
+import dev.framepipe.codec.Responses;
+import dev.framepipe.kernel.FloatKernels;
+import dev.framepipe.kernel.Kernels;
+import dev.framepipe.kernel.StatsAccumulator;
 import dev.framepipe.codec.OpType;
 import dev.framepipe.pipeline.Batch;
 import dev.framepipe.pipeline.BatchProcessor;
@@ -34,6 +39,12 @@ final class Admission extends ChannelInboundHandlerAdapter
     private boolean waitingForLane;
     /** Bytes the budget granted while this connection waited (owned here until handed to the decoder). */
     private boolean waitingForMemory;
+    /** STATS kernels for the frames folded as they arrive; I/O thread. */
+    private final FloatKernels floats = Kernels.floats();
+    /** The folding frame's accumulator (made at the first fold), op and id. */
+    private StatsAccumulator foldAcc;
+    private int foldOp;
+    private long foldId;
 
     Admission(Connection conn) {
         this.conn = conn;
@@ -95,6 +106,54 @@ final class Admission extends ChannelInboundHandlerAdapter
         onFrame(buf, 0, length, nowNanos);
         batch.charge(reserved); // the reservation now travels with the frame, released when its answer has left
         submit();
+    }
+
+    // ---- large STATS frames folded as they arrive (FrameDecoder's class comment) ----
+
+    @Override
+    public boolean beginFold(int op, long id, int payloadBytes) {
+        StatsAccumulator acc = foldAcc;
+        if (acc == null) {
+            acc = foldAcc = new StatsAccumulator(); // once per connection that sends one
+        }
+        acc.reset();
+        foldOp = op;
+        foldId = id;
+        return true;
+    }
+
+    @Override
+    public void fold(ByteBuf buf, int index, int length) {
+        floats.stats(MemoryViews.segment(buf, index, length), MemoryViews.offset(buf, index), length >>> 2, foldAcc);
+    }
+
+    @Override
+    public void onFoldedFrame(int frameSize, long nowNanos) {
+        if (batch != null) {
+            submit(); // frames before it go first
+        }
+        StatsAccumulator acc = foldAcc;
+        ByteBuf answer = ctx.alloc().directBuffer(Responses.STATS_SIZE, Responses.STATS_SIZE);
+        try {
+            Responses.stats(MemoryViews.segment(answer, 0, Responses.STATS_SIZE), MemoryViews.offset(answer, 0),
+                    foldOp, foldId, acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
+            answer.writerIndex(Responses.STATS_SIZE);
+            Batch b = batch = conn.lane.newBatch(conn.answers);
+            passNanos = nowNanos;
+            b.addAnswer(answer, 0, Responses.STATS_SIZE, OpType.STATS); // the batch takes its own reference
+        } finally {
+            answer.release();
+        }
+        batchBytes = Responses.STATS_SIZE; // what is left to do: write the answer
+        conn.counters.received(OpType.STATS);
+        conn.inFlight++;
+        conn.lastFrameNanos = nowNanos;
+        submit();
+    }
+
+    @Override
+    public void abandonFold() {
+        // nothing is held: the accumulator is reset by the next beginFold
     }
 
     @Override

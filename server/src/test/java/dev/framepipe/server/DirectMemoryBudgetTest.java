@@ -51,7 +51,8 @@ class DirectMemoryBudgetTest {
 
     /**
      * Many connections flooding frames larger than the budget: 4 clients, 6
-     * STATS frames of 1 Mi floats each, answers left unread for a while, against a 4 MiB budget.
+     * SCALE frames of 1 Mi floats each (assembled, and answered in place), answers left unread
+     * for a while, against a 4 MiB budget.
      */
     @Test
     void clientsFloodingFramesLargerThanTheBudgetAreAllAnsweredWithinTheBound() throws Exception {
@@ -64,7 +65,7 @@ class DirectMemoryBudgetTest {
             try (FramepipeServer server = TestServers.start(Map.of(Setting.DIRECT_MEMORY_BUDGET, "4MiB"));
                  RawConnection good = new RawConnection(server.framePort());
                  PinnedSampler pinned = new PinnedSampler()) {
-                byte[] frame = frame(Kinds.FLOATS, Ops.STATS, 0, floats(new float[floats]));
+                byte[] frame = frame(Kinds.FLOATS, Ops.SCALE, 0, scalePayload(2f, 1f, new float[floats]));
                 List<RawConnection> flooders = new ArrayList<>();
                 List<CompletableFuture<Void>> sends = new ArrayList<>();
                 try {
@@ -90,13 +91,28 @@ class DirectMemoryBudgetTest {
                         assertThat(good.send(frame(Kinds.PING, 0, id, utf8("small"))).read().id()).isEqualTo(id);
                         id++;
                     }
+                    // Read on every flooder at once: each answer holds its frame's reservation until
+                    // it has left, so reading one connection after another could wait forever.
+                    List<CompletableFuture<Void>> reads = new ArrayList<>();
                     for (RawConnection f : flooders) {
-                        for (int i = 0; i < perClient; i++) {
-                            Response r = f.read();
-                            assertThat(r.id()).isEqualTo(i);
-                            assertThat(r.isError()).as("%s", r).isFalse();
-                            assertThat(r.stats().count()).isEqualTo(floats);
-                        }
+                        reads.add(CompletableFuture.runAsync(() -> {
+                            try {
+                                for (int i = 0; i < perClient; i++) {
+                                    Response r = f.read();
+                                    assertThat(r.id()).isEqualTo(i);
+                                    assertThat(r.isError()).as("%s", r).isFalse();
+                                    float[] scaled = r.floats();
+                                    assertThat(scaled).hasSize(floats);
+                                    assertThat(scaled[0]).isEqualTo(1f);
+                                    assertThat(scaled[floats - 1]).isEqualTo(1f);
+                                }
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
+                    }
+                    for (CompletableFuture<Void> r : reads) {
+                        r.get(60, TimeUnit.SECONDS);
                     }
                     for (CompletableFuture<Void> s : sends) {
                         s.get(30, TimeUnit.SECONDS);
@@ -118,6 +134,48 @@ class DirectMemoryBudgetTest {
                 assertThat(HardLimitsTest.pauses(server, "direct_memory")).as("reading paused for the budget")
                         .isPositive();
             }
+        }
+    }
+
+    /**
+     * STATS frames are folded as they arrive, so a frame three times the budget is answered
+     * exactly without waiting for it, and reading never pauses for direct memory.
+     */
+    @Test
+    void statsFramesLargerThanTheBudgetAreFoldedAsTheyArriveWithoutAReservation() throws Exception {
+        int floats = 3 << 20; // 12 MiB of payload against a 4 MiB budget
+        float[] values = new float[floats];
+        double sum = 0;
+        for (int i = 0; i < floats; i++) {
+            values[i] = (i % 1000) - 250.5f;
+            sum += values[i];
+        }
+        long before = PooledByteBufAllocator.DEFAULT.pinnedDirectMemory();
+        try (FramepipeServer server = TestServers.start(Map.of(Setting.DIRECT_MEMORY_BUDGET, "4MiB"));
+             RawConnection c = new RawConnection(server.framePort());
+             PinnedSampler pinned = new PinnedSampler()) {
+            byte[] frame = frame(Kinds.FLOATS, Ops.STATS, 0, floats(values));
+            for (int i = 0; i < 3; i++) {
+                ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN).putLong(8, i);
+                c.send(frame);
+                c.send(frame(Kinds.PING, 0, 100 + i, utf8("behind")));
+            }
+            for (int i = 0; i < 3; i++) {
+                Response r = c.read();
+                assertThat(r.id()).isEqualTo(i);
+                assertThat(r.isError()).as("%s", r).isFalse();
+                assertThat(r.stats().count()).isEqualTo(floats);
+                assertThat(r.stats().sum()).isEqualTo(sum);
+                assertThat(r.stats().min()).isEqualTo(-250.5);
+                assertThat(r.stats().max()).isEqualTo(748.5);
+                Response ping = c.read();
+                assertThat(ping.id()).isEqualTo(100 + i);
+                assertThat(ping.text()).isEqualTo("behind");
+            }
+            pinned.close();
+            assertThat(HardLimitsTest.pauses(server, "direct_memory")).as("reading paused for the budget").isZero();
+            assertThat(pinned.peak.get() - before).as("pinned direct memory while 12 MiB frames were folded")
+                    .isLessThan(8L << 20);
         }
     }
 }
