@@ -25,7 +25,7 @@ public enum Setting {
     ALLOCATOR("allocator", "pooled", "pooled (PooledByteBufAllocator) or adaptive (Netty 4.2's default)"),
     WRITE_BUFFER_HIGH_WATER("write-buffer-high-water", "1MiB", "outbound bytes queued on a connection before reading it pauses"),
     WRITE_BUFFER_LOW_WATER("write-buffer-low-water", "512KiB", "outbound bytes below which a paused connection reads again"),
-    PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "FLOATS frames with more values than this are split across the worker pool"),
+    PARALLEL_THRESHOLD_FLOATS("parallel-threshold-floats", "262144", "a FLOATS frame at the workers with more values than this is split across the pool (SCALE, and STATS that arrived in one read; larger STATS are folded as they arrive)"),
     INLINE_MAX_BYTES("inline-max-bytes", "64KiB", "a batch of at most this many request bytes is answered by its I/O thread itself while none of that thread's batches is with the workers, saving the hand-off (0 = every batch goes to the workers)"),
     WARMUP_ROUNDS("warmup-rounds", "20000", "kernel calls on scratch memory before turning ready, so the JIT compiled them (0 = none)"),
     MAX_CONNECTION_AGE("max-connection-age", "45s", "after this long (+-10% jitter) a connection finishes what it read, declines the rest and closes, so connections spread over new replicas (0 = never)"),

@@ -13,7 +13,8 @@
  *   <li><b>Workers</b> ({@code framepipe-worker-*}, one {@link java.util.concurrent.ForkJoinPool}
  *       shared by all lanes). A lane's request ring is drained by one drain task at a time on
  *       whichever worker runs it; that drain is the producer of the lane's completion ring. A
- *       large STATS or SCALE is split across the same pool ({@code kernel.ParallelFloatKernels}).</li>
+ *       large SCALE (or a large STATS that arrived in one read) is split across the same pool
+ *       ({@code kernel.ParallelFloatKernels}).</li>
  * </ul>
  * Both rings are {@link dev.framepipe.ring.SpscRing}s drained by a
  * {@link dev.framepipe.ring.RingConsumer}: the request ring's on the pool (parking its thread up
@@ -37,7 +38,9 @@
  * <ol>
  *   <li><b>In.</b> The socket reads into a pooled direct buffer (a frame too large for one read
  *       is assembled in a buffer of its own size, its bytes reserved first from the server's
- *       direct-memory budget). {@code codec.FrameDecoder} hands each complete frame in place to
+ *       direct-memory budget; a STATS frame too large for one read is not assembled but folded
+ *       read by read on the I/O thread, and only its answer enters a batch,
+ *       {@link dev.framepipe.pipeline.Batch#addAnswer}). {@code codec.FrameDecoder} hands each complete frame in place to
  *       {@code server.Admission} (buffer, index, length, and the pass's {@code nanoTime}).
  *       Admission adds it to the batch of this decoding pass ({@link dev.framepipe.pipeline.Batch#add}:
  *       a header read and array stores), starting a new batch when the buffer changes or
