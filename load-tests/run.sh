@@ -119,16 +119,19 @@ load() {  # server json extra-args...
   python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(f'   {sys.argv[2]:<11} {j[\"frames_per_second\"]:>13,.0f} frames/s  server {j[\"server_cpu_cores\"] or 0:.2f} cores  client {j[\"client_cpu_cores\"] or 0:.2f} cores  p99 {j[\"p99_us\"]:,.0f} us')" "$json" "$key"
 }
 
-# framepipe's heap and GC are read from /metrics when the warm-up ends and when the run ends, so
-# they describe the steady state that the load generator measures.
+# framepipe's heap and GC are read from /metrics when the warm-up ends and a second before the
+# measured time ends, while every connection is still open: the steady state that the load
+# generator measures, without what opening and closing its connections costs (a few KB each, which
+# per frame weighs only where frames are few, as with 4 MiB frames).
 load_framepipe() {  # json extra-args...
   local json=$1; shift
   load framepipe "$json" "$@" &
-  local pid=$!
+  local pid=$! d=${DURATION%s}
   sleep "${WARMUP%s}"
   read -r h1 f1 g1 < <(scrape)
-  wait "$pid" || exit 1  # load() said why
+  sleep $(( d > 2 ? d - 1 : 1 ))
   read -r h2 f2 g2 < <(scrape)
+  wait "$pid" || exit 1  # load() said why
   heap=$((heap + h2 - h1)); heap_frames=$((heap_frames + f2 - f1)); gcs=$((gcs + g2 - g1))
 }
 
@@ -211,7 +214,7 @@ PY
   echo
   for c in "${charts[@]}"; do echo "![$(basename "$c" .svg)]($(basename "$c"))"; echo; done
   echo "Heap B/frame: change of \`pipeline_heap_allocated_bytes_total\` (I/O and worker threads) over"
-  echo "\`pipeline_frames_completed_total\` from the end of the warm-up to the end of each framepipe run, all"
+  echo "\`pipeline_frames_completed_total\` from the end of the warm-up to a second before the end of each framepipe run (connections open), all"
   echo "rounds; GC pauses: change of \`jvm_gc_pause_seconds_count\` over the same windows. Hiccups: the load"
   echo "generator's hiccup meter, a thread that sleeps 1 ms at a time, over the measured part of each run: how"
   echo "late it woke. Frames in flight during a stall of the machine wait at least as long as the stall,"
