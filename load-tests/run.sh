@@ -50,7 +50,7 @@ RAW_SRC="$SHARED/tools/raw-baseline/BaselineServer.java"
 [ -f "$RAW_SRC" ] || { echo "run.sh: no raw baseline at $RAW_SRC (set SHARED to the shared directory)" >&2; exit 2; }
 FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
 RAW_PORT=${RAW_PORT:-17272}; RAW_PROJECT_PORT=${RAW_PROJECT_PORT:-17373}
-IO_THREADS=${IO_THREADS:-$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))}  # the service's default, for both Netty servers
+IO_THREADS=${IO_THREADS:-$(nproc)}  # the service's default, for both Netty servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
 STAMP=$(date -u +%Y-%m-%d-%H%M); STARTED=$(date -u '+%Y-%m-%d %H:%M')
 REPORT="$OUT_DIR/$STAMP.md"; SUMMARY="$OUT_DIR/$STAMP.json"

@@ -11,7 +11,7 @@ public enum Setting {
     BIND_ADDRESS("bind-address", "0.0.0.0", "address both ports listen on"),
     FRAME_PORT("frame-port", "7070", "TCP port of the frame protocol (0 = any free port)"),
     HTTP_PORT("http-port", "9464", "HTTP port of /metrics and /health (0 = any free port)"),
-    IO_THREADS("io-threads", "0", "Netty I/O threads, one ring each (0 = half the CPUs, at least 1)"),
+    IO_THREADS("io-threads", "0", "Netty I/O threads, one ring each (0 = the number of CPUs)"),
     WORKER_PARALLELISM("worker-parallelism", "0", "ForkJoinPool worker threads (0 = number of CPUs)"),
     RING_CAPACITY("ring-capacity", "1024", "slots in each I/O thread's SPSC ring (power of two)"),
     MAX_FRAME_BYTES("max-frame-bytes", "16MiB", "largest accepted value of a frame's length field"),

@@ -8,7 +8,7 @@
  * <h2>Threads</h2>
  * <ul>
  *   <li><b>I/O threads</b> ({@code framepipe-io-*}, Netty event loops; {@code io-threads}, by
- *       default half the CPUs). Each serves its connections and owns one {@code Lane}: it is the
+ *       default one per CPU). Each serves its connections and owns one {@code Lane}: it is the
  *       producer of the lane's request ring and the consumer of its completion ring.</li>
  *   <li><b>Workers</b> ({@code framepipe-worker-*}, one {@link java.util.concurrent.ForkJoinPool}
  *       shared by all lanes). A lane's request ring is drained by one drain task at a time on

@@ -127,6 +127,41 @@ class FrameDecoderFoldTest {
     }
 
     @Test
+    void withTheGateOpeningAndClosingAtRandomEveryFrameIsHandedOnOnceInOrder() {
+        byte[] payload = statsPayload(FLOATS);
+        byte[] stream = concat(frame(Kinds.PING, 0, 1, utf8("before")), frame(Kinds.FLOATS, Ops.STATS, 2, payload),
+                frame(Kinds.FLOATS, Ops.STATS, 3, payload), frame(Kinds.PING, 0, 4, utf8("after")));
+        for (int seed = 0; seed < 200; seed++) {
+            SplittableRandom random = new SplittableRandom(seed);
+            RecordingSink sink = new RecordingSink();
+            FrameDecoder decoder = new FrameDecoder(1 << 20, sink);
+            EmbeddedChannel ch = new EmbeddedChannel(decoder);
+            for (int at = 0; at < stream.length; ) {
+                int n = Math.min(stream.length - at, 1 + random.nextInt(40_000));
+                sink.open = random.nextInt(3) > 0;
+                ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(stream, at, at + n)));
+                if (sink.open) {
+                    decoder.resume();
+                }
+                at += n;
+            }
+            sink.open = true;
+            decoder.resume();
+            List<String> handedOn = sink.events.stream().filter(e -> !e.startsWith("begin")).toList();
+            int folds = (int) sink.events.stream().filter(e -> e.startsWith("begin")).count();
+            assertThat(handedOn).as("seed %d: %s", seed, sink.events).hasSize(4);
+            assertThat(handedOn.get(0)).isEqualTo("frame 1");
+            // folded; or, when the gate was closed as its header came, assembled or (joined while held) whole
+            assertThat(handedOn.get(1)).isIn("folded " + (payload.length + 16) + " B", "assembled 2", "frame 2");
+            assertThat(handedOn.get(2)).isIn("folded " + (payload.length + 16) + " B", "assembled 3", "frame 3");
+            assertThat(handedOn.get(3)).isEqualTo("frame 4");
+            assertThat(sink.folded.size()).as("every folded frame's payload once").isEqualTo(folds * payload.length);
+            assertThat(sink.oddFolds).isZero();
+            assertThat(ch.finish()).isFalse();
+        }
+    }
+
+    @Test
     void aFoldIsAFrameInProgressUntilItsLastByteAndThenWaitsForTheGate() {
         byte[] stats = frame(Kinds.FLOATS, Ops.STATS, 7, statsPayload(FLOATS));
         byte[] stream = concat(stats, frame(Kinds.PING, 0, 8, utf8("next")));

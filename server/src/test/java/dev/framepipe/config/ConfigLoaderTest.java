@@ -26,13 +26,12 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void ioThreadsZeroMeansHalfTheCpusAndAtLeastOne() {
+    void ioThreadsZeroMeansOnePerCpu() {
         assertThat(FramepipeConfig.defaultIoThreads(1)).isEqualTo(1);
-        assertThat(FramepipeConfig.defaultIoThreads(2)).isEqualTo(1);
-        assertThat(FramepipeConfig.defaultIoThreads(3)).isEqualTo(1);
-        assertThat(FramepipeConfig.defaultIoThreads(8)).isEqualTo(4);
+        assertThat(FramepipeConfig.defaultIoThreads(2)).isEqualTo(2);
+        assertThat(FramepipeConfig.defaultIoThreads(8)).isEqualTo(8);
         assertThat(FramepipeConfig.defaults().effectiveIoThreads())
-                .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
+                .isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(ConfigLoader.fromValues(Map.of(Setting.IO_THREADS, "3")).effectiveIoThreads()).isEqualTo(3);
     }
 

@@ -104,10 +104,24 @@ class TlsTest {
                         big[i] = (byte) (i * 7);
                     }
                     CompletableFuture<Response> large = c.ping(big);
+                    float[] values = new float[(1 << 20) + 3]; // folded record by record, values split between records
+                    double sum = 0;
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = i % 1000 - 499.5f;
+                        sum += values[i];
+                    }
+                    CompletableFuture<Response> folded = c.stats(values);
+                    CompletableFuture<Response> after = c.upper("after");
                     for (int i = 0; i < 200; i++) {
                         assertThat(answers.get(i).get(20, TimeUnit.SECONDS).text()).isEqualTo("STRASSE " + i);
                     }
                     assertThat(large.get(20, TimeUnit.SECONDS).payload()).isEqualTo(big);
+                    Response.Stats stats = folded.get(20, TimeUnit.SECONDS).stats();
+                    assertThat(stats.count()).isEqualTo(values.length);
+                    assertThat(stats.sum()).isEqualTo(sum);
+                    assertThat(stats.min()).isEqualTo(-499.5);
+                    assertThat(stats.max()).isEqualTo(499.5);
+                    assertThat(after.get(20, TimeUnit.SECONDS).text()).isEqualTo("AFTER");
                 }
             }
         }

@@ -28,7 +28,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "7171", description = "port (default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--io-threads", defaultValue = "0", description = "I/O threads (0 = half the CPUs, at least 1: the service's default)")
+    @Option(names = "--io-threads", defaultValue = "0", description = "I/O threads (0 = the number of CPUs: the service's default)")
     int ioThreads;
 
     @Option(names = "--transport", defaultValue = "auto", description = "auto, epoll or nio (Netty server)")
