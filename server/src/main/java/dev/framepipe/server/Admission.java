@@ -4,11 +4,11 @@ import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.codec.FrameDecoder;
 import dev.framepipe.codec.MemoryViews;
+import dev.framepipe.codec.OpType;
 import dev.framepipe.codec.Responses;
 import dev.framepipe.kernel.FloatKernels;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.kernel.StatsAccumulator;
-import dev.framepipe.codec.OpType;
 import dev.framepipe.pipeline.Batch;
 import dev.framepipe.pipeline.BatchProcessor;
 import dev.framepipe.protocol.ErrorCode;
@@ -24,6 +24,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  *
  * <p>Per frame the work is a header read, a table look-up and an array store; per pass, one
  * batch sealed and offered (one ring element, one wake-up per loop round for all connections).
+ *
+ * <p>A STATS frame too large for one read is folded here as it arrives ({@link #fold}, the STATS
+ * kernel on the I/O thread) and only its answer enters a batch ({@link #onFoldedFrame}).
  */
 final class Admission extends ChannelInboundHandlerAdapter
         implements FrameDecoder.FrameSink, DirectMemoryBudget.Waiter {
