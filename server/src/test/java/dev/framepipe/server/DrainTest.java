@@ -200,6 +200,36 @@ class DrainTest {
         }
     }
 
+    /**
+     * A STATS frame being folded as it arrives when the drain starts was not started: it is
+     * declined by its id, the frame before it is answered, and the connection ends cleanly.
+     */
+    @Test
+    void aLargeStatsFrameHalfFoldedWhenTheDrainStartsIsDeclinedByItsIdAfterTheFramesBeforeIt() throws Exception {
+        byte[] stats = frame(Kinds.FLOATS, Ops.STATS, 2, floats(new float[1 << 20]));
+        for (int round = 0; round < Contention.rounds(1); round++) {
+            FramepipeServer server = TestServers.start();
+            try (RawConnection c = new RawConnection(server.framePort())) {
+                assertThat(c.send(frame(Kinds.PING, 0, 1, utf8("before"))).read().text()).isEqualTo("before");
+                double before = server.registry().get("pipeline.received.bytes").functionCounter().count();
+                c.send(java.util.Arrays.copyOf(stats, stats.length / 2));
+                // the server has read the half that was sent: the frame is being folded
+                await().atMost(Duration.ofSeconds(20)).until(() ->
+                        server.registry().get("pipeline.received.bytes").functionCounter().count()
+                                >= before + stats.length / 2);
+                CompletableFuture<Boolean> drained = drainInBackground(server);
+                Response r = c.read();
+                assertThat(r.id()).isEqualTo(2);
+                assertThat(r.error()).isEqualTo(ErrorCode.SHUTTING_DOWN);
+                assertThat(c.readsCleanEof()).isTrue();
+                c.close();
+                assertThat(drained.get(30, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                server.close();
+            }
+        }
+    }
+
     @Test
     void anIdleConnectionIsClosedCleanlyAndTheClosedPortRefusesNewConnections() throws Exception {
         FramepipeServer server = TestServers.start();
