@@ -136,9 +136,10 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
          * The folding frame's last byte has arrived and the gate admits it: the sink answers it
          * now, after every frame passed on before it.
          *
+         * @param op        the frame's op and id, as {@link #beginFold} had them
          * @param frameSize the frame's size on the wire, length field included
          */
-        default void onFoldedFrame(int frameSize, long nowNanos) {
+        default void onFoldedFrame(int op, long id, int frameSize, long nowNanos) {
         }
 
         /** The folding frame gets no answer from the fold (cut off, declined, discarded). */
@@ -417,28 +418,18 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         boolean clockRead = false;
         boolean passed = false;
         try {
-            while (true) {
-                if (folding || foldDone) {
-                    if (mode == Mode.DECLINING) {
-                        // complete or not, it was not started: declined like any frame held back
-                        fail(ErrorCode.SHUTTING_DOWN, foldOp, foldId, declineMessage);
-                        break;
-                    }
-                    if (folding || !gate.admitting()) {
-                        break; // its bytes are still due, or the sink cannot take it yet
-                    }
-                    if (!clockRead) {
-                        passNanos = System.nanoTime();
-                        clockRead = true;
-                    }
-                    passed = true;
-                    foldDone = false;
-                    sink.onFoldedFrame(foldFrameSize, passNanos);
-                    continue;
-                }
-                if (cumulation == null || awaitingReservation != 0) {
-                    break;
-                }
+            if (foldDone && mode == Mode.DECODING && gate.admitting()) {
+                passNanos = System.nanoTime();
+                clockRead = true;
+                passed = true;
+                foldDone = false;
+                sink.onFoldedFrame(foldOp, foldId, foldFrameSize, passNanos);
+            } else if ((folding || foldDone) && mode == Mode.DECLINING) {
+                // complete or not, it was not started: declined like any frame held back
+                fail(ErrorCode.SHUTTING_DOWN, foldOp, foldId, declineMessage);
+            }
+            // Frames behind a fold wait while its bytes are due or its answer is held back.
+            while (!folding && !foldDone && cumulation != null && awaitingReservation == 0) {
                 ByteBuf buf = cumulation;
                 int start = buf.readerIndex();
                 int readable = buf.readableBytes();
@@ -475,7 +466,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 if (readable < frameSize) {
                     if (frameSize >= ASSEMBLE_BYTES && assemblyReserved == 0 && sink != null) {
                         if (startFold(buf, start, frameSize)) {
-                            continue; // folding: decoding waits for the fold's bytes
+                            break; // decoding waits for the fold's bytes
                         }
                         if (sink.reserve(frameSize)) {
                             startAssembly(frameSize, frameSize);
@@ -550,11 +541,10 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
      */
     private boolean startFold(ByteBuf buf, int start, int frameSize) {
         int payload = frameSize - HEADER_LENGTH;
-        if (kind(buf, start) != Kinds.FLOATS || op(buf, start) != Ops.STATS
-                || (payload & 3) != 0 || !gate.admitting()) {
+        int op = op(buf, start);
+        if (kind(buf, start) != Kinds.FLOATS || op != Ops.STATS || (payload & 3) != 0 || !gate.admitting()) {
             return false;
         }
-        int op = op(buf, start);
         long id = id(buf, start);
         if (!sink.beginFold(op, id, payload)) {
             return false;

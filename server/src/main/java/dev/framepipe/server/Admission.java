@@ -44,10 +44,8 @@ final class Admission extends ChannelInboundHandlerAdapter
     private boolean waitingForMemory;
     /** STATS kernels for the frames folded as they arrive; I/O thread. */
     private final FloatKernels floats = Kernels.floats();
-    /** The folding frame's accumulator (made at the first fold), op and id. */
+    /** The folding frame's accumulator (made at the first fold). */
     private StatsAccumulator foldAcc;
-    private int foldOp;
-    private long foldId;
 
     Admission(Connection conn) {
         this.conn = conn;
@@ -120,8 +118,6 @@ final class Admission extends ChannelInboundHandlerAdapter
             acc = foldAcc = new StatsAccumulator(); // once per connection that sends one
         }
         acc.reset();
-        foldOp = op;
-        foldId = id;
         return true;
     }
 
@@ -131,7 +127,7 @@ final class Admission extends ChannelInboundHandlerAdapter
     }
 
     @Override
-    public void onFoldedFrame(int frameSize, long nowNanos) {
+    public void onFoldedFrame(int op, long id, int frameSize, long nowNanos) {
         if (batch != null) {
             submit(); // frames before it go first
         }
@@ -139,7 +135,7 @@ final class Admission extends ChannelInboundHandlerAdapter
         ByteBuf answer = ctx.alloc().directBuffer(Responses.STATS_SIZE, Responses.STATS_SIZE);
         try {
             Responses.stats(MemoryViews.segment(answer, 0, Responses.STATS_SIZE), MemoryViews.offset(answer, 0),
-                    foldOp, foldId, acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
+                    op, id, acc.count(), acc.sum(), acc.min(), acc.max(), acc.mean(), acc.variance());
             answer.writerIndex(Responses.STATS_SIZE);
             Batch b = batch = conn.lane.newBatch(conn.answers);
             passNanos = nowNanos;
@@ -152,11 +148,6 @@ final class Admission extends ChannelInboundHandlerAdapter
         conn.inFlight++;
         conn.lastFrameNanos = nowNanos;
         submit();
-    }
-
-    @Override
-    public void abandonFold() {
-        // nothing is held: the accumulator is reset by the next beginFold
     }
 
     @Override

@@ -70,7 +70,7 @@ class FrameDecoderFoldTest {
         }
 
         @Override
-        public void onFoldedFrame(int frameSize, long nowNanos) {
+        public void onFoldedFrame(int op, long id, int frameSize, long nowNanos) {
             events.add("folded " + frameSize + " B");
         }
 

@@ -94,6 +94,7 @@ class DirectMemoryBudgetTest {
                     // Read on every flooder at once: each answer holds its frame's reservation until
                     // it has left, so reading one connection after another could wait forever.
                     List<CompletableFuture<Void>> reads = new ArrayList<>();
+                    java.util.concurrent.ExecutorService readers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
                     for (RawConnection f : flooders) {
                         reads.add(CompletableFuture.runAsync(() -> {
                             try {
@@ -109,10 +110,14 @@ class DirectMemoryBudgetTest {
                             } catch (java.io.IOException e) {
                                 throw new java.io.UncheckedIOException(e);
                             }
-                        }, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()));
+                        }, readers));
                     }
-                    for (CompletableFuture<Void> r : reads) {
-                        r.get(60, TimeUnit.SECONDS);
+                    try {
+                        for (CompletableFuture<Void> r : reads) {
+                            r.get(60, TimeUnit.SECONDS);
+                        }
+                    } finally {
+                        readers.shutdownNow();
                     }
                     for (CompletableFuture<Void> s : sends) {
                         s.get(30, TimeUnit.SECONDS);

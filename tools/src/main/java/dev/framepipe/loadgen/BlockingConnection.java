@@ -296,13 +296,9 @@ final class BlockingConnection implements LoadGenerator.Driver {
             stats.problem("answer out of order: id " + id + ", expected " + expectedId);
         }
         if (kind == ERROR_KIND) {
-            if (stats.measuring) {
-                stats.errors.increment();
-                int code = payloadLength >= 2 ? in.getShort(at + PAYLOAD_OFFSET) & 0xFFFF : 0;
-                stats.errorsByCode[code < stats.errorsByCode.length ? code : 0].increment();
-            }
+            int code = payloadLength >= 2 ? in.getShort(at + PAYLOAD_OFFSET) & 0xFFFF : 0;
+            stats.errorCounted(code);
             if (stats.wantsProblems()) {
-                int code = payloadLength >= 2 ? in.getShort(at + PAYLOAD_OFFSET) & 0xFFFF : 0;
                 byte[] text = new byte[Math.max(0, payloadLength - 2)];
                 in.get(at + PAYLOAD_OFFSET + 2, text);
                 stats.errorAnswer(template.entry.toString(), code, new String(text, StandardCharsets.UTF_8));

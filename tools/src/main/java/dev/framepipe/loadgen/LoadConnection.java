@@ -245,13 +245,9 @@ final class LoadConnection extends ChannelInboundHandlerAdapter implements Frame
         expectedId = id + 1;
         int payloadLength = frameLength - HEADER_LENGTH;
         if (kind == ERROR_KIND) {
-            if (measuring) {
-                stats.errors.increment();
-                int code = payloadLength >= 2 ? frame.getUnsignedShortLE(at + PAYLOAD_OFFSET) : 0;
-                stats.errorsByCode[code < stats.errorsByCode.length ? code : 0].increment();
-            }
+            int code = payloadLength >= 2 ? frame.getUnsignedShortLE(at + PAYLOAD_OFFSET) : 0;
+            stats.errorCounted(code);
             if (stats.wantsProblems()) {
-                int code = payloadLength >= 2 ? frame.getUnsignedShortLE(at + PAYLOAD_OFFSET) : 0;
                 int textLength = Math.max(0, payloadLength - 2);
                 stats.errorAnswer(template.entry.toString(), code,
                         frame.toString(at + PAYLOAD_OFFSET + 2, textLength, StandardCharsets.UTF_8));

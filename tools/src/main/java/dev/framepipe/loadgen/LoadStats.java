@@ -48,6 +48,14 @@ final class LoadStats {
         }
     }
 
+    /** An error answer with this code: counted, by code, while measuring. */
+    void errorCounted(int code) {
+        if (measuring) {
+            errors.increment();
+            errorsByCode[code < errorsByCode.length ? code : 0].increment();
+        }
+    }
+
     /** Whether a problem would still be recorded: callers skip building its text when not. */
     boolean wantsProblems() {
         return firstProblems.size() < 20;
