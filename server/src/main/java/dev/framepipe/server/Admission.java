@@ -3,6 +3,7 @@ package dev.framepipe.server;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.codec.FrameDecoder;
+import dev.framepipe.codec.FrameLayout;
 import dev.framepipe.codec.MemoryViews;
 import dev.framepipe.codec.OpType;
 import dev.framepipe.codec.Responses;
@@ -91,7 +92,8 @@ final class Admission extends ChannelInboundHandlerAdapter
             b = batch = conn.lane.newBatch(conn.answers);
             passNanos = nowNanos;
         }
-        OpType type = OpType.of(kind(buf, index), op(buf, index));
+        long head = FrameLayout.head(buf, index);
+        OpType type = OpType.of(FrameLayout.kind(head), FrameLayout.op(head));
         b.add(buf, index, length, type, BatchProcessor.answerBound(type, length));
         batchBytes += length;
         conn.counters.received(type);
