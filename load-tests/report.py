@@ -12,6 +12,7 @@ import sys
 LABELS = {
     "raw": "raw transport",
     "raw-project": "raw transport (framepipe baseline --raw)",
+    "inline": "Netty inline (InlineNetty.java)",
     "netty": "Netty baseline",
     "framepipe": "framepipe",
 }

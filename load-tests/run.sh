@@ -5,6 +5,8 @@
 #              blocking, one thread per connection, one read and one write per batch; the yardstick
 #              this project did not tune
 #   netty      `framepipe baseline`: Netty, the service's I/O threads
+#   inline     (optional) the shared InlineNetty.java: Netty's epoll transport answering every read
+#              in place on its I/O threads, STATS as a scalar loop; what Netty alone costs per frame
 #   framepipe  `framepipe serve`
 # Every scenario in load-tests/scenarios runs ROUNDS rounds; in each round every server runs once,
 # the order rotating from round to round, so that all of them sample the same stretches of a busy
@@ -22,6 +24,7 @@
 #                                                     by default the client checks ids, order, kinds and sizes
 #                                                     only, the same work against every server
 #   SERVERS="raw raw-project netty framepipe"         add `framepipe baseline --raw` (default: raw netty framepipe)
+#   SERVERS="raw inline netty framepipe"              add the shared InlineNetty.java (Netty's floor here)
 #   IO_THREADS=2                                      I/O threads of the Netty baseline and the service
 #   FRAMEPIPE_WORKER_PARALLELISM=1 load-tests/run.sh  any service setting, as its environment variable
 #                                                     (recorded in the report)
@@ -42,14 +45,18 @@ SHARED=${SHARED:-$ROOT/../shared}
 [[ "$CLIENT" =~ ^(blocking|netty)$ ]] || { echo "run.sh: CLIENT must be blocking or netty, not '$CLIENT'" >&2; exit 2; }
 read -r -a servers <<< "$SERVERS"
 for k in "${servers[@]}"; do
-  [[ "$k" =~ ^(raw|raw-project|netty|framepipe)$ ]] || { echo "run.sh: SERVERS: unknown server '$k' (raw, raw-project, netty, framepipe)" >&2; exit 2; }
+  [[ "$k" =~ ^(raw|raw-project|inline|netty|framepipe)$ ]] \
+    || { echo "run.sh: SERVERS: unknown server '$k' (raw, raw-project, inline, netty, framepipe)" >&2; exit 2; }
 done
 [[ " $SERVERS " == *" raw "* && " $SERVERS " == *" framepipe "* ]] \
   || { echo "run.sh: SERVERS must hold raw (the ratios' base) and framepipe" >&2; exit 2; }
 RAW_SRC="$SHARED/tools/raw-baseline/BaselineServer.java"
 [ -f "$RAW_SRC" ] || { echo "run.sh: no raw baseline at $RAW_SRC (set SHARED to the shared directory)" >&2; exit 2; }
 FRAME_PORT=${FRAME_PORT:-17070}; HTTP_PORT=${HTTP_PORT:-19464}; BASE_PORT=${BASE_PORT:-17171}
-RAW_PORT=${RAW_PORT:-17272}; RAW_PROJECT_PORT=${RAW_PROJECT_PORT:-17373}
+RAW_PORT=${RAW_PORT:-17272}; RAW_PROJECT_PORT=${RAW_PROJECT_PORT:-17373}; INLINE_PORT=${INLINE_PORT:-17474}
+INLINE_SRC="$SHARED/tools/raw-baseline/InlineNetty.java"
+[[ " $SERVERS " != *" inline "* || -f "$INLINE_SRC" ]] \
+  || { echo "run.sh: no InlineNetty at $INLINE_SRC (set SHARED to the shared directory)" >&2; exit 2; }
 IO_THREADS=${IO_THREADS:-$(nproc)}  # the service's default, for both Netty servers
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
 STAMP=$(date -u +%Y-%m-%d-%H%M); STARTED=$(date -u '+%Y-%m-%d %H:%M')
@@ -86,6 +93,9 @@ for k in "${servers[@]}"; do
     raw) "$JAVA" "$RAW_SRC" --host 127.0.0.1 --port "$RAW_PORT" > "$TMP/raw.log" 2>&1 & PID[raw]=$!; PORT[raw]=$RAW_PORT ;;
     raw-project) "$FP" baseline --raw --bind-address 127.0.0.1 --port "$RAW_PROJECT_PORT" > "$TMP/raw-project.log" 2>&1 &
       PID[raw-project]=$!; PORT[raw-project]=$RAW_PROJECT_PORT ;;
+    # the Netty jars of the tools (tools/target/lib), epoll; "compute": STATS answered from its values
+    inline) "$JAVA" -cp "$ROOT/tools/target/lib/*" "$INLINE_SRC" "$INLINE_PORT" "$IO_THREADS" compute \
+        > "$TMP/inline.log" 2>&1 & PID[inline]=$!; PORT[inline]=$INLINE_PORT ;;
     netty) "$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/netty.log" 2>&1 &
       PID[netty]=$!; PORT[netty]=$BASE_PORT ;;
     framepipe) "$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
@@ -182,6 +192,9 @@ after_load=$(cut -d' ' -f1-3 /proc/loadavg)
 cleanup; pids=()
 after_busy=$(busy_cores 5)
 overrides=$(env | grep '^FRAMEPIPE_' | sort | tr '\n' ' ' || true)
+inline_note=; [[ " $SERVERS " == *" inline "* ]] && inline_note="
+inline = \`java ../shared/tools/raw-baseline/InlineNetty.java PORT $IO_THREADS compute\` (Netty epoll, every read answered in
+place on its I/O threads, STATS by a scalar loop, no limits or metrics)."
 checked="ids, order, kinds and sizes"; [ "${CHECK_VALUES:-0}" = 1 ] && checked="$checked, framepipe's values too (every 16th)"
 changed=; git -C "$ROOT" diff --quiet HEAD -- . ':!load-tests/results' 2>/dev/null || changed=" (with changes not committed)"
 facts="Run $STARTED to $(date -u '+%H:%M') UTC on $(nproc) cores ($(uname -m)), client and servers sharing them.
@@ -191,7 +204,7 @@ Command: \`${overrides}DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CLIENT=$
 (servers: ${SERVERS}; the Netty servers with $IO_THREADS I/O threads).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$changed.
 Servers: raw = \`java ../shared/tools/raw-baseline/BaselineServer.java\` (blocking, one thread per connection,
-computing nothing); netty = \`framepipe baseline\` (Netty, computing nothing); framepipe = \`framepipe serve\`.
+computing nothing); netty = \`framepipe baseline\` (Netty, computing nothing); framepipe = \`framepipe serve\`.${inline_note}
 Client: \`framepipe load --client $CLIENT\` in closed loop (scenario's connections x frames in flight), \`--client netty
 --rate\` in open loop; answers checked for $checked."
 bad=$(python3 "$ROOT/load-tests/report.py" --tmp "$TMP" --ids "${ids[*]}" --servers "$SERVERS" --rounds "$ROUNDS" \
