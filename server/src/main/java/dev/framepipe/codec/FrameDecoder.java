@@ -436,9 +436,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 if (readable < LENGTH_FIELD_SIZE) {
                     break;
                 }
-                // one load for length, version, kind and op once the header is in (FrameLayout.head)
-                long head = readable >= HEADER_LENGTH ? FrameLayout.head(buf, start) : length(buf, start);
-                long length = FrameLayout.length(head);
+                long length = length(buf, start);
                 if (length < MIN_LENGTH) {
                     fail(ErrorCode.MALFORMED, 0, 0, "length " + length + " is below the minimum of " + MIN_LENGTH);
                     break;
@@ -451,9 +449,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
                 if (mode == Mode.DECLINING) {
                     failure = ErrorCode.SHUTTING_DOWN;
                     message = declineMessage;
-                } else if (FrameLayout.version(head) != VERSION) {
+                } else if (version(buf, start) != VERSION) {
                     failure = ErrorCode.BAD_VERSION;
-                    message = "version " + FrameLayout.version(head) + " is not supported; expected " + VERSION;
+                    message = "version " + version(buf, start) + " is not supported; expected " + VERSION;
                 } else if (length > maxLength) {
                     failure = ErrorCode.FRAME_TOO_LARGE;
                     message = "length " + length + " exceeds max-frame-bytes " + maxLength;

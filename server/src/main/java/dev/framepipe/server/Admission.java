@@ -3,7 +3,6 @@ package dev.framepipe.server;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.codec.FrameDecoder;
-import dev.framepipe.codec.FrameLayout;
 import dev.framepipe.codec.MemoryViews;
 import dev.framepipe.codec.OpType;
 import dev.framepipe.codec.Responses;
@@ -92,8 +91,7 @@ final class Admission extends ChannelInboundHandlerAdapter
             b = batch = conn.lane.newBatch(conn.answers);
             passNanos = nowNanos;
         }
-        long head = FrameLayout.head(buf, index);
-        OpType type = OpType.of(FrameLayout.kind(head), FrameLayout.op(head));
+        OpType type = OpType.of(kind(buf, index), op(buf, index));
         b.add(buf, index, length, type, BatchProcessor.answerBound(type, length));
         batchBytes += length;
         conn.counters.received(type);
