@@ -283,8 +283,6 @@ public final class StatsVariants {
 
     // ---- short frames: two accumulator sets (a vector step from 16 floats, not 32), the finish inlined ----
 
-    static final VectorSpecies<Integer> IS_HALF = VectorFloatKernels.IS;
-
     /** The scalar tail and the block's finish, inlined rather than a call to finishBlock. */
     private static void tailAndFinish(MemorySegment seg, long off, long endV, int n, double k, double s, double q,
             double min, double max, StatsAccumulator acc) {
@@ -298,7 +296,7 @@ public final class StatsVariants {
             max = Math.max(max, x);
         }
         double sum = n * k + s;
-        if (!(Math.abs(sum) <= Double.MAX_VALUE)) {
+        if (!Double.isFinite(sum)) {
             VectorFloatKernels.finishBlock(seg, off, n, k, s, q, min, max, acc);
             return;
         }
@@ -313,9 +311,9 @@ public final class StatsVariants {
         DoubleVector s1 = s0;
         DoubleVector q0 = s0;
         DoubleVector q1 = s0;
-        IntVector smin = IntVector.broadcast(IS_HALF, Integer.MAX_VALUE);
-        IntVector smax = IntVector.broadcast(IS_HALF, Integer.MIN_VALUE);
-        IntVector umax = IntVector.zero(IS_HALF);
+        IntVector smin = IntVector.broadcast(VectorFloatKernels.IS, Integer.MAX_VALUE);
+        IntVector smax = IntVector.broadcast(VectorFloatKernels.IS, Integer.MIN_VALUE);
+        IntVector umax = IntVector.zero(VectorFloatKernels.IS);
         long endV = off + (long) (n - n % (2 * L)) * Float.BYTES;
         for (long p = off; p < endV; p += 2 * VB) {
             FloatVector xa = FloatVector.fromMemorySegment(FS, seg, p, LE);
