@@ -26,6 +26,9 @@
 #   SERVERS="raw raw-project netty framepipe"         add `framepipe baseline --raw` (default: raw netty framepipe)
 #   SERVERS="raw inline netty framepipe"              add the shared InlineNetty.java (Netty's floor here)
 #   IO_THREADS=2                                      I/O threads of the Netty baseline and the service
+#   SERVER_CPUS=0 CLIENT_CPUS=1                       servers and load generator on CPUs of their own (taskset
+#                                                     lists; both or neither); IO_THREADS then defaults to the
+#                                                     servers' CPU count
 #   FRAMEPIPE_WORKER_PARALLELISM=1 load-tests/run.sh  any service setting, as its environment variable
 #                                                     (recorded in the report)
 #
@@ -57,7 +60,19 @@ RAW_PORT=${RAW_PORT:-17272}; RAW_PROJECT_PORT=${RAW_PROJECT_PORT:-17373}; INLINE
 INLINE_SRC="$SHARED/tools/raw-baseline/InlineNetty.java"
 [[ " $SERVERS " != *" inline "* || -f "$INLINE_SRC" ]] \
   || { echo "run.sh: no InlineNetty at $INLINE_SRC (set SHARED to the shared directory)" >&2; exit 2; }
-IO_THREADS=${IO_THREADS:-$(nproc)}  # the service's default, for both Netty servers
+SERVER_CPUS=${SERVER_CPUS:-}; CLIENT_CPUS=${CLIENT_CPUS:-}
+server_on=() client_on=()
+if [ -n "$SERVER_CPUS$CLIENT_CPUS" ]; then
+  [ -n "$SERVER_CPUS" ] && [ -n "$CLIENT_CPUS" ] \
+    || { echo "run.sh: SERVER_CPUS and CLIENT_CPUS go together (taskset CPU lists, e.g. 0 and 1)" >&2; exit 2; }
+  command -v taskset > /dev/null || { echo "run.sh: SERVER_CPUS needs taskset (util-linux)" >&2; exit 2; }
+  for c in "$SERVER_CPUS" "$CLIENT_CPUS"; do
+    taskset -c "$c" true 2>/dev/null || { echo "run.sh: '$c' is not a CPU list this machine can run on" >&2; exit 2; }
+  done
+  server_on=(taskset -c "$SERVER_CPUS") client_on=(taskset -c "$CLIENT_CPUS")
+fi
+# the service's default (one I/O thread per CPU it may run on), for both Netty servers
+IO_THREADS=${IO_THREADS:-$(${server_on[@]+"${server_on[@]}"} nproc)}
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
 STAMP=$(date -u +%Y-%m-%d-%H%M); STARTED=$(date -u '+%Y-%m-%d %H:%M')
 REPORT="$OUT_DIR/$STAMP.md"; SUMMARY="$OUT_DIR/$STAMP.json"
@@ -87,18 +102,19 @@ wait_port() {  # port name log
   for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done  # 2 min: a busy machine
   echo "run.sh: $2 did not start; its log:" >&2; cat "$3" >&2; exit 1
 }
-# bin/framepipe execs java, so $! is the JVM's process id: the one whose CPU the load generator reads.
+# bin/framepipe execs java (and taskset execs its command), so $! is the JVM's process id: the one
+# whose CPU the load generator reads.
 for k in "${servers[@]}"; do
   case "$k" in
-    raw) "$JAVA" "$RAW_SRC" --host 127.0.0.1 --port "$RAW_PORT" > "$TMP/raw.log" 2>&1 & PID[raw]=$!; PORT[raw]=$RAW_PORT ;;
-    raw-project) "$FP" baseline --raw --bind-address 127.0.0.1 --port "$RAW_PROJECT_PORT" > "$TMP/raw-project.log" 2>&1 &
+    raw) ${server_on[@]+"${server_on[@]}"} "$JAVA" "$RAW_SRC" --host 127.0.0.1 --port "$RAW_PORT" > "$TMP/raw.log" 2>&1 & PID[raw]=$!; PORT[raw]=$RAW_PORT ;;
+    raw-project) ${server_on[@]+"${server_on[@]}"} "$FP" baseline --raw --bind-address 127.0.0.1 --port "$RAW_PROJECT_PORT" > "$TMP/raw-project.log" 2>&1 &
       PID[raw-project]=$!; PORT[raw-project]=$RAW_PROJECT_PORT ;;
     # the Netty jars of the tools (tools/target/lib), epoll; "compute": STATS answered from its values
-    inline) "$JAVA" -cp "$ROOT/tools/target/lib/*" "$INLINE_SRC" "$INLINE_PORT" "$IO_THREADS" compute \
+    inline) ${server_on[@]+"${server_on[@]}"} "$JAVA" -cp "$ROOT/tools/target/lib/*" "$INLINE_SRC" "$INLINE_PORT" "$IO_THREADS" compute \
         > "$TMP/inline.log" 2>&1 & PID[inline]=$!; PORT[inline]=$INLINE_PORT ;;
-    netty) "$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/netty.log" 2>&1 &
+    netty) ${server_on[@]+"${server_on[@]}"} "$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/netty.log" 2>&1 &
       PID[netty]=$!; PORT[netty]=$BASE_PORT ;;
-    framepipe) "$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
+    framepipe) ${server_on[@]+"${server_on[@]}"} "$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
         > "$TMP/framepipe.log" 2>&1 & PID[framepipe]=$!; PORT[framepipe]=$FRAME_PORT ;;
   esac
   pids+=("${PID[$k]}")
@@ -119,7 +135,7 @@ load() {  # server json extra-args...
   rm -f "$json"
   # A run with wrong or lost answers exits non-zero and still writes its JSON: the report marks the
   # scenario ERRORS and the script fails at the end. A run that wrote no JSON failed outright.
-  "$FP" load --port "${PORT[$key]}" --server-pid "${PID[$key]}" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
+  ${client_on[@]+"${client_on[@]}"} "$FP" load --port "${PORT[$key]}" --server-pid "${PID[$key]}" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
     --duration "$DURATION" --warmup "$WARMUP" --verify "$verify" --json "$json" "$@" > "${json%.json}.log" 2>&1 || status=$?
   if [ ! -s "$json" ]; then
     echo "run.sh: the load run against $key failed (exit status $status) and wrote no result; its log:" >&2
@@ -197,10 +213,12 @@ inline = \`java ../shared/tools/raw-baseline/InlineNetty.java PORT $IO_THREADS c
 place on its I/O threads, STATS by a scalar loop, no limits or metrics)."
 checked="ids, order, kinds and sizes"; [ "${CHECK_VALUES:-0}" = 1 ] && checked="$checked, framepipe's values too (every 16th)"
 changed=; git -C "$ROOT" diff --quiet HEAD -- . ':!load-tests/results' 2>/dev/null || changed=" (with changes not committed)"
-facts="Run $STARTED to $(date -u '+%H:%M') UTC on $(nproc) cores ($(uname -m)), client and servers sharing them.
+placement="client and servers sharing them"
+[ -n "$SERVER_CPUS" ] && placement="servers on CPU(s) $SERVER_CPUS, the client on CPU(s) $CLIENT_CPUS (taskset)"
+facts="Run $STARTED to $(date -u '+%H:%M') UTC on $(nproc) cores ($(uname -m)), $placement.
 Conditions: other work on the machine kept $before_busy of its $(nproc) cores busy before the run and $after_busy after it
 (5 s each, \`/proc/stat\`, servers stopped); load average $before_load before, $after_load at the end.
-Command: \`${overrides}DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CLIENT=$CLIENT load-tests/run.sh $*\`
+Command: \`${overrides}${SERVER_CPUS:+SERVER_CPUS=$SERVER_CPUS CLIENT_CPUS=$CLIENT_CPUS }DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS CLIENT=$CLIENT load-tests/run.sh $*\`
 (servers: ${SERVERS}; the Netty servers with $IO_THREADS I/O threads).
 Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$changed.
 Servers: raw = \`java ../shared/tools/raw-baseline/BaselineServer.java\` (blocking, one thread per connection,
