@@ -6,16 +6,20 @@
 # where the JVM can stop a thread. Run load against the server meanwhile.
 #
 #   load-tests/perf-profile.sh PID [SECONDS] [TOP]      defaults: 8 s, 25 rows per thread group
+#   USER_ONLY=1 load-tests/perf-profile.sh PID ...       user time only (shares of the threads' time
+#                                                        outside the kernel: where the server's own
+#                                                        code spends it)
 #
 # Needs perf (apt-get install linux-perf) and root (or perf_event_paranoid <= 0).
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '2,10p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,13p' "$0"; exit 2; }
 PID=$1 SECS=${2:-8} TOP=${3:-25}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 command -v perf > /dev/null || { echo "perf-profile.sh: perf is not installed" >&2; exit 1; }
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-perf record -F 999 -p "$PID" -o "$OUT/perf.data" -- sleep "$SECS" 2> "$OUT/record.log" \
+EVENT=cpu-clock; [ "${USER_ONLY:-0}" = 1 ] && EVENT=cpu-clock:u
+perf record -e "$EVENT" -F 999 -p "$PID" -o "$OUT/perf.data" -- sleep "$SECS" 2> "$OUT/record.log" \
   || { cat "$OUT/record.log" >&2; exit 1; }
 # The JIT's code map as it is now, for perf to name compiled Java methods (/tmp/perf-PID.map).
 "$JAVA_HOME/bin/jcmd" "$PID" Compiler.perfmap > /dev/null
