@@ -72,7 +72,7 @@ if [ -n "$SERVER_CPUS$CLIENT_CPUS" ]; then
   server_on=(taskset -c "$SERVER_CPUS") client_on=(taskset -c "$CLIENT_CPUS")
 fi
 # the service's default (one I/O thread per CPU it may run on), for both Netty servers
-IO_THREADS=${IO_THREADS:-$(${server_on[@]+"${server_on[@]}"} nproc)}
+IO_THREADS=${IO_THREADS:-$("${server_on[@]}" nproc)}
 OUT_DIR="$ROOT/load-tests/results"; TMP="$OUT_DIR/tmp"; mkdir -p "$TMP"
 STAMP=$(date -u +%Y-%m-%d-%H%M); STARTED=$(date -u '+%Y-%m-%d %H:%M')
 REPORT="$OUT_DIR/$STAMP.md"; SUMMARY="$OUT_DIR/$STAMP.json"
@@ -106,15 +106,15 @@ wait_port() {  # port name log
 # whose CPU the load generator reads.
 for k in "${servers[@]}"; do
   case "$k" in
-    raw) ${server_on[@]+"${server_on[@]}"} "$JAVA" "$RAW_SRC" --host 127.0.0.1 --port "$RAW_PORT" > "$TMP/raw.log" 2>&1 & PID[raw]=$!; PORT[raw]=$RAW_PORT ;;
-    raw-project) ${server_on[@]+"${server_on[@]}"} "$FP" baseline --raw --bind-address 127.0.0.1 --port "$RAW_PROJECT_PORT" > "$TMP/raw-project.log" 2>&1 &
+    raw) "${server_on[@]}" "$JAVA" "$RAW_SRC" --host 127.0.0.1 --port "$RAW_PORT" > "$TMP/raw.log" 2>&1 & PID[raw]=$!; PORT[raw]=$RAW_PORT ;;
+    raw-project) "${server_on[@]}" "$FP" baseline --raw --bind-address 127.0.0.1 --port "$RAW_PROJECT_PORT" > "$TMP/raw-project.log" 2>&1 &
       PID[raw-project]=$!; PORT[raw-project]=$RAW_PROJECT_PORT ;;
     # the Netty jars of the tools (tools/target/lib), epoll; "compute": STATS answered from its values
-    inline) ${server_on[@]+"${server_on[@]}"} "$JAVA" -cp "$ROOT/tools/target/lib/*" "$INLINE_SRC" "$INLINE_PORT" "$IO_THREADS" compute \
+    inline) "${server_on[@]}" "$JAVA" -cp "$ROOT/tools/target/lib/*" "$INLINE_SRC" "$INLINE_PORT" "$IO_THREADS" compute \
         > "$TMP/inline.log" 2>&1 & PID[inline]=$!; PORT[inline]=$INLINE_PORT ;;
-    netty) ${server_on[@]+"${server_on[@]}"} "$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/netty.log" 2>&1 &
+    netty) "${server_on[@]}" "$FP" baseline --bind-address 127.0.0.1 --port "$BASE_PORT" --io-threads "$IO_THREADS" > "$TMP/netty.log" 2>&1 &
       PID[netty]=$!; PORT[netty]=$BASE_PORT ;;
-    framepipe) ${server_on[@]+"${server_on[@]}"} "$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
+    framepipe) "${server_on[@]}" "$FP" serve --bind-address 127.0.0.1 --frame-port "$FRAME_PORT" --http-port "$HTTP_PORT" --io-threads "$IO_THREADS" \
         > "$TMP/framepipe.log" 2>&1 & PID[framepipe]=$!; PORT[framepipe]=$FRAME_PORT ;;
   esac
   pids+=("${PID[$k]}")
@@ -135,7 +135,7 @@ load() {  # server json extra-args...
   rm -f "$json"
   # A run with wrong or lost answers exits non-zero and still writes its JSON: the report marks the
   # scenario ERRORS and the script fails at the end. A run that wrote no JSON failed outright.
-  ${client_on[@]+"${client_on[@]}"} "$FP" load --port "${PORT[$key]}" --server-pid "${PID[$key]}" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
+  "${client_on[@]}" "$FP" load --port "${PORT[$key]}" --server-pid "${PID[$key]}" --mix "$MIX" --connections "$CONNECTIONS" --depth "$DEPTH" \
     --duration "$DURATION" --warmup "$WARMUP" --verify "$verify" --json "$json" "$@" > "${json%.json}.log" 2>&1 || status=$?
   if [ ! -s "$json" ]; then
     echo "run.sh: the load run against $key failed (exit status $status) and wrote no result; its log:" >&2

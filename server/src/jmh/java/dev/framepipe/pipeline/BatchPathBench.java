@@ -3,15 +3,16 @@ package dev.framepipe.pipeline;
 import static dev.framepipe.protocol.FrameDescriptor.*;
 
 import dev.framepipe.codec.OpType;
+import dev.framepipe.codec.Responses;
 import dev.framepipe.kernel.Kernels;
 import dev.framepipe.protocol.Kinds;
 import dev.framepipe.protocol.Ops;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -93,15 +94,28 @@ public class BatchPathBench {
             index[i] = read.writerIndex();
             length[i] = frame;
             types[i] = OpType.of(kind, op);
-            ByteBuf le = read.order(ByteOrder.LITTLE_ENDIAN);
-            le.writeInt(frame - LENGTH_FIELD_SIZE);
-            le.writeByte(VERSION);
-            le.writeByte(kind);
-            le.writeShort(op);
-            le.writeLong(i);
+            read.writeIntLE(frame - LENGTH_FIELD_SIZE);
+            read.writeByte(VERSION);
+            read.writeByte(kind);
+            read.writeShortLE(op);
+            read.writeLongLE(i);
             for (int j = 0; j < payload; j += Float.BYTES) {
-                le.writeFloat((float) (1000 + r.nextGaussian()));
+                read.writeFloatLE((float) (1000 + r.nextGaussian()));
             }
+        }
+        // measure answers, not error frames: one pass must answer every frame with its own kind
+        int answerSize = "stats64".equals(mix) ? Responses.STATS_SIZE : HEADER_LENGTH;
+        long[] bytes = {0};
+        run(answer -> {
+            for (int at = answer.readerIndex(); at < answer.writerIndex(); at += answerSize) {
+                if (kind(answer, at) != (kind | RESPONSE_BIT)) {
+                    throw new IllegalStateException("answer kind " + kind(answer, at) + " at " + at);
+                }
+            }
+            bytes[0] += answer.readableBytes();
+        });
+        if (bytes[0] != (long) FRAMES * answerSize) {
+            throw new IllegalStateException(bytes[0] + " answer bytes for " + FRAMES + " frames of " + mix);
         }
     }
 
@@ -114,6 +128,10 @@ public class BatchPathBench {
     @Benchmark
     @OperationsPerInvocation(FRAMES)
     public void oneRead(Blackhole bh) {
+        run(answer -> bh.consume(answer.readableBytes()));
+    }
+
+    private void run(Consumer<ByteBuf> eachAnswer) {
         Batch b = batches.acquire();
         b.owner = nobody;
         for (int i = 0; i < FRAMES; i++) {
@@ -122,7 +140,7 @@ public class BatchPathBench {
         b.seal(alloc, 0);
         processor.process(b);
         b.writeResponses((answer, charged) -> {
-            bh.consume(answer.readableBytes());
+            eachAnswer.accept(answer);
             answer.release();
         });
         b.release();

@@ -95,14 +95,6 @@ public class FloatKernelsBench {
         return acc.variance();
     }
 
-    /** Short-frame variant: two accumulator sets, finish inlined (compare at -p floats=16,64,256). */
-    @Benchmark
-    public double statsVectorShortTwoAcc() {
-        acc.reset();
-        StatsVariants.SHORT_TWO_ACC.stats(GLOBAL, address, floats, acc);
-        return acc.variance();
-    }
-
     @Benchmark
     public double statsScalar() {
         acc.reset();

@@ -42,8 +42,6 @@ public final class StatsVariants {
     public static final Stats ONE_PASS_FLOAT_MINMAX = (seg, off, count, acc) -> run(seg, off, count, acc, 2048, 4);
     public static final Stats TWO_PASS_INT_MINMAX = (seg, off, count, acc) -> run(seg, off, count, acc, 2048, 5);
     public static final Stats ONE_PASS_2ACC = (seg, off, count, acc) -> run(seg, off, count, acc, 2048, 3);
-    /** For short frames: two accumulator sets, int min/max, the block's finish inlined. */
-    public static final Stats SHORT_TWO_ACC = (seg, off, count, acc) -> run(seg, off, count, acc, 2048, 6);
 
     private static void run(MemorySegment seg, long off, int count, StatsAccumulator acc, int block, int variant) {
         long pos = off;
@@ -55,7 +53,6 @@ public final class StatsVariants {
                 case 1 -> VectorFloatKernels.onePassBlock(seg, pos, n, acc);
                 case 4 -> floatMinMaxBlock(seg, pos, n, acc);
                 case 5 -> twoPassIntBlock(seg, pos, n, acc);
-                case 6 -> shortTwoAccBlock(seg, pos, n, acc);
                 default -> twoAccBlock(seg, pos, n, acc);
             }
             pos += (long) n * Float.BYTES;
@@ -279,64 +276,5 @@ public final class StatsVariants {
             max = Math.max(max, x);
         }
         VectorFloatKernels.finishBlock(seg, off, n, k, s, q, min, max, acc);
-    }
-
-    // ---- short frames: two accumulator sets (a vector step from 16 floats, not 32), the finish inlined ----
-
-    /** The scalar tail and the block's finish, inlined rather than a call to finishBlock. */
-    private static void tailAndFinish(MemorySegment seg, long off, long endV, int n, double k, double s, double q,
-            double min, double max, StatsAccumulator acc) {
-        long end = off + (long) n * Float.BYTES;
-        for (long p = endV; p < end; p += Float.BYTES) {
-            double x = seg.get(FLOAT_LE, p);
-            double d = x - k;
-            s += d;
-            q += d * d;
-            min = Math.min(min, x);
-            max = Math.max(max, x);
-        }
-        double sum = n * k + s;
-        if (!Double.isFinite(sum)) {
-            VectorFloatKernels.finishBlock(seg, off, n, k, s, q, min, max, acc);
-            return;
-        }
-        double m2 = q - s * s / n;
-        acc.addChunk(n, sum, m2 > 0 ? m2 : 0.0, min, max);
-    }
-
-    private static void shortTwoAccBlock(MemorySegment seg, long off, int n, StatsAccumulator acc) {
-        double k = seg.get(FLOAT_LE, off);
-        DoubleVector kv = DoubleVector.broadcast(DS, k);
-        DoubleVector s0 = DoubleVector.zero(DS);
-        DoubleVector s1 = s0;
-        DoubleVector q0 = s0;
-        DoubleVector q1 = s0;
-        IntVector smin = IntVector.broadcast(VectorFloatKernels.IS, Integer.MAX_VALUE);
-        IntVector smax = IntVector.broadcast(VectorFloatKernels.IS, Integer.MIN_VALUE);
-        IntVector umax = IntVector.zero(VectorFloatKernels.IS);
-        long endV = off + (long) (n - n % (2 * L)) * Float.BYTES;
-        for (long p = off; p < endV; p += 2 * VB) {
-            FloatVector xa = FloatVector.fromMemorySegment(FS, seg, p, LE);
-            FloatVector xb = FloatVector.fromMemorySegment(FS, seg, p + VB, LE);
-            IntVector ia = xa.reinterpretAsInts();
-            IntVector ib = xb.reinterpretAsInts();
-            smin = smin.min(ia.min(ib));
-            smax = smax.max(ia.max(ib));
-            umax = umax.lanewise(VectorOperators.UMAX, ia.lanewise(VectorOperators.UMAX, ib));
-            DoubleVector a = ((DoubleVector) xa.convertShape(VectorOperators.F2D, DS, 0)).sub(kv);
-            DoubleVector b = ((DoubleVector) xb.convertShape(VectorOperators.F2D, DS, 0)).sub(kv);
-            s0 = s0.add(a);
-            s1 = s1.add(b);
-            q0 = a.fma(a, q0);
-            q1 = b.fma(b, q1);
-        }
-        int mi = smin.reduceLanes(VectorOperators.MIN);
-        int ma = smax.reduceLanes(VectorOperators.MAX);
-        int um = umax.lanewise(VectorOperators.XOR, Integer.MIN_VALUE).reduceLanes(VectorOperators.MAX)
-                ^ Integer.MIN_VALUE;
-        double min = endV == off ? Double.POSITIVE_INFINITY : Float.intBitsToFloat(mi < 0 ? um : mi);
-        double max = endV == off ? Double.NEGATIVE_INFINITY : Float.intBitsToFloat(ma >= 0 ? ma : mi);
-        tailAndFinish(seg, off, endV, n, k, s0.add(s1).reduceLanes(VectorOperators.ADD),
-                q0.add(q1).reduceLanes(VectorOperators.ADD), min, max, acc);
     }
 }
